@@ -1,0 +1,346 @@
+//! The default classifier: a linear model over hashed word and character n-grams, with
+//! one logistic head per irritant category (one-vs-rest) and a softmax head for sentiment.
+//!
+//! A model is a directory holding `model.irm` (the weights) and `card.json` (how it was
+//! trained and how well it did on the dev split; `MODEL_CARD.md` is the same for people).
+//! `model.irm` is versioned: the magic `IRLM`, a little-endian `u32` format version, then
+//! a zstd frame holding a JSON header ([`ModelHeader`]) and the non-zero weight rows, each
+//! a bucket index and one `f32` per head, sorted by bucket. The default model is compiled
+//! into the binary, so `irritant run` needs no file at run time.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::{bail, ensure, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::features::{extract, FeatureConfig};
+use super::{Classifier, Evidence, Prediction};
+use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+
+/// Heads: the four irritant categories, then the three sentiments.
+pub const HEADS: usize = 7;
+const SENTIMENT0: usize = 4;
+const MAGIC: &[u8; 4] = b"IRLM";
+/// Version of the `model.irm` layout this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Evidence terms kept per predicted category.
+const EVIDENCE_PER_CATEGORY: usize = 3;
+
+/// What inference needs besides the weights; stored at the start of `model.irm`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelHeader {
+    pub id: String,
+    pub features: FeatureConfig,
+    /// Decision threshold of each irritant head, in [`Irritant::ALL`] order.
+    pub thresholds: [f32; 4],
+    /// Bias of each head: four irritant heads, then three sentiment heads.
+    pub bias: [f32; HEADS],
+}
+
+/// A linear model ready for inference. Weights are held dense (`2^bits` rows of
+/// [`HEADS`] floats), which keeps lookups a single index.
+#[derive(Debug, Clone)]
+pub struct LinearModel {
+    pub header: ModelHeader,
+    pub weights: Vec<f32>,
+    sha256: String,
+}
+
+static EMBEDDED_MODEL: &[u8] = include_bytes!("../../models/linear-fr-en/model.irm");
+
+impl LinearModel {
+    /// Builds a model from trained parts; its hash is that of its serialised form.
+    pub fn new(header: ModelHeader, weights: Vec<f32>) -> Self {
+        let mut m = LinearModel {
+            header,
+            weights,
+            sha256: String::new(),
+        };
+        m.sha256 = hex_sha256(&m.to_bytes());
+        m
+    }
+
+    /// The model compiled into the binary (`models/linear-fr-en`).
+    pub fn embedded_default() -> Result<Self> {
+        Self::from_bytes(EMBEDDED_MODEL).context("the embedded default model is unreadable")
+    }
+
+    /// Loads `model.irm` from a model directory.
+    pub fn load_dir(dir: &Path) -> Result<Self> {
+        let path = dir.join("model.irm");
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Self::from_bytes(&bytes)
+            .with_context(|| format!("{} is not a valid model file", path.display()))
+    }
+
+    /// Parses the `model.irm` format.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        ensure!(
+            bytes.len() >= 8 && &bytes[..4] == MAGIC,
+            "missing the IRLM magic"
+        );
+        let version = u32::from_le_bytes(bytes[4..8].try_into().unwrap());
+        if version != FORMAT_VERSION {
+            bail!("model format version {version}, this build reads version {FORMAT_VERSION}");
+        }
+        let mut payload = Vec::new();
+        zstd::stream::read::Decoder::new(&bytes[8..])?.read_to_end(&mut payload)?;
+        let mut cur = payload.as_slice();
+        let header_len = take_u32(&mut cur)? as usize;
+        ensure!(cur.len() >= header_len, "truncated header");
+        let header: ModelHeader = serde_json::from_slice(&cur[..header_len])?;
+        cur = &cur[header_len..];
+        ensure!(
+            header.features.bits <= 24,
+            "hash bits {} out of range",
+            header.features.bits
+        );
+        let rows = 1usize << header.features.bits;
+        let mut weights = vec![0f32; rows * HEADS];
+        let n = take_u32(&mut cur)? as usize;
+        ensure!(
+            cur.len() == n * 4 * (1 + HEADS),
+            "weight table has the wrong size"
+        );
+        for _ in 0..n {
+            let idx = take_u32(&mut cur)? as usize;
+            ensure!(idx < rows, "bucket {idx} out of range");
+            for h in 0..HEADS {
+                weights[idx * HEADS + h] = f32::from_le_bytes(take4(&mut cur)?);
+            }
+        }
+        Ok(LinearModel {
+            header,
+            weights,
+            sha256: hex_sha256(bytes),
+        })
+    }
+
+    /// Serialises to the `model.irm` format; the same model always gives the same bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut payload = Vec::new();
+        let header = serde_json::to_vec(&self.header).expect("header serialises");
+        payload.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        payload.extend_from_slice(&header);
+        let rows: Vec<usize> = (0..self.weights.len() / HEADS)
+            .filter(|r| {
+                self.weights[r * HEADS..(r + 1) * HEADS]
+                    .iter()
+                    .any(|w| *w != 0.0)
+            })
+            .collect();
+        payload.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+        for r in rows {
+            payload.extend_from_slice(&(r as u32).to_le_bytes());
+            for w in &self.weights[r * HEADS..(r + 1) * HEADS] {
+                payload.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+        let mut out = Vec::with_capacity(payload.len() / 2);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let mut enc = zstd::stream::write::Encoder::new(out, 19).expect("zstd encoder");
+        enc.write_all(&payload).expect("in-memory write");
+        enc.finish().expect("in-memory write")
+    }
+
+    /// Raw logits of every head for a text, and the per-term contributions to the irritant
+    /// heads (used for evidence).
+    fn logits(&self, text: &str, with_terms: bool) -> ([f32; HEADS], Vec<String>, Vec<[f32; 4]>) {
+        let f = extract(text, &self.header.features);
+        let mut z = self.header.bias;
+        let mut per_term = if with_terms {
+            vec![[0f32; 4]; f.terms.len()]
+        } else {
+            Vec::new()
+        };
+        for (&b, &t) in f.buckets.iter().zip(&f.term_of) {
+            let w = &self.weights[b as usize * HEADS..(b as usize + 1) * HEADS];
+            for h in 0..HEADS {
+                z[h] += w[h] * f.scale;
+            }
+            if with_terms && t != u32::MAX {
+                for (h, c) in per_term[t as usize].iter_mut().enumerate() {
+                    *c += w[h] * f.scale;
+                }
+            }
+        }
+        (z, f.terms, per_term)
+    }
+
+    /// Probabilities of every head: sigmoid for the irritant heads, softmax for sentiment.
+    pub fn probabilities(&self, text: &str) -> ([f32; 4], [f32; 3]) {
+        let (z, _, _) = self.logits(text, false);
+        heads_to_probs(&z)
+    }
+
+    /// Classifies one normalised segment.
+    pub fn predict(&self, text: &str) -> Prediction {
+        let (z, terms, per_term) = self.logits(text, true);
+        let (irritant_probs, sentiment_probs) = heads_to_probs(&z);
+        let irritants: IrritantSet = Irritant::ALL
+            .into_iter()
+            .filter(|c| irritant_probs[c.index()] >= self.header.thresholds[c.index()])
+            .collect();
+        let sentiment = Sentiment::ALL[argmax(&sentiment_probs)];
+        let mut evidence = Vec::new();
+        for c in irritants.iter() {
+            let mut scored: Vec<(usize, f32)> = per_term
+                .iter()
+                .enumerate()
+                .map(|(t, w)| (t, w[c.index()]))
+                .filter(|(_, w)| *w > 0.0)
+                .collect();
+            // Ties broken by position, so evidence is deterministic.
+            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            evidence.extend(
+                scored
+                    .into_iter()
+                    .take(EVIDENCE_PER_CATEGORY)
+                    .map(|(t, w)| Evidence {
+                        irritant: c,
+                        term: terms[t].clone(),
+                        weight: w,
+                    }),
+            );
+        }
+        Prediction {
+            irritant_probs,
+            irritants,
+            sentiment_probs,
+            sentiment,
+            evidence,
+        }
+    }
+}
+
+impl Classifier for LinearModel {
+    fn id(&self) -> &str {
+        &self.header.id
+    }
+    fn sha256(&self) -> &str {
+        &self.sha256
+    }
+    fn classify_batch(&self, texts: &[&str]) -> Vec<Prediction> {
+        texts.iter().map(|t| self.predict(t)).collect()
+    }
+}
+
+/// Sigmoid of the irritant logits and softmax of the sentiment logits.
+pub fn heads_to_probs(z: &[f32; HEADS]) -> ([f32; 4], [f32; 3]) {
+    let mut irr = [0f32; 4];
+    for (p, &l) in irr.iter_mut().zip(&z[..SENTIMENT0]) {
+        *p = sigmoid(l);
+    }
+    (irr, softmax3([z[4], z[5], z[6]]))
+}
+
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+pub fn softmax3(z: [f32; 3]) -> [f32; 3] {
+    let m = z[0].max(z[1]).max(z[2]);
+    let e = z.map(|v| (v - m).exp());
+    let s: f32 = e.iter().sum();
+    e.map(|v| v / s)
+}
+
+/// Index of the largest value; the first one wins a tie.
+pub fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Lower-case hex SHA-256.
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+fn take_u32(cur: &mut &[u8]) -> Result<u32> {
+    Ok(u32::from_le_bytes(take4(cur)?))
+}
+
+fn take4(cur: &mut &[u8]) -> Result<[u8; 4]> {
+    ensure!(cur.len() >= 4, "unexpected end of model file");
+    let (a, rest) = cur.split_at(4);
+    *cur = rest;
+    Ok(a.try_into().unwrap())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> LinearModel {
+        let features = FeatureConfig {
+            bits: 10,
+            ..FeatureConfig::default()
+        };
+        let mut weights = vec![0f32; (1 << 10) * HEADS];
+        let f = extract("caisse", &features);
+        for &b in &f.buckets[1..] {
+            weights[b as usize * HEADS + Irritant::Physical.index()] = 2.0;
+            weights[b as usize * HEADS + SENTIMENT0] = 1.0;
+        }
+        LinearModel::new(
+            ModelHeader {
+                id: "toy".into(),
+                features,
+                thresholds: [0.5; 4],
+                bias: [-1.0, -1.0, -1.0, -1.0, 0.0, 0.0, 0.0],
+            },
+            weights,
+        )
+    }
+
+    #[test]
+    fn file_format_round_trips_byte_for_byte() {
+        let m = toy();
+        let bytes = m.to_bytes();
+        let back = LinearModel::from_bytes(&bytes).unwrap();
+        assert_eq!(back.header, m.header);
+        assert_eq!(back.weights, m.weights);
+        assert_eq!(back.to_bytes(), bytes);
+        assert_eq!(back.sha256(), m.sha256());
+    }
+
+    #[test]
+    fn rejects_other_versions_and_garbage() {
+        let mut bytes = toy().to_bytes();
+        bytes[4] = 9;
+        let err = LinearModel::from_bytes(&bytes).unwrap_err().to_string();
+        assert!(err.contains("version 9"), "{err}");
+        assert!(LinearModel::from_bytes(b"PAR1....").is_err());
+    }
+
+    #[test]
+    fn evidence_names_the_term_that_fired() {
+        let m = toy();
+        let p = m.predict("Attente en caisse");
+        assert!(p.irritants.contains(Irritant::Physical));
+        assert!(!p.irritants.contains(Irritant::Digital));
+        assert_eq!(p.evidence[0].term, "caisse");
+        assert_eq!(p.evidence[0].irritant, Irritant::Physical);
+        assert_eq!(p.sentiment, Sentiment::Negative);
+        let s: f32 = p.sentiment_probs.iter().sum();
+        assert!((s - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn embedded_default_loads_and_finds_obvious_irritants() {
+        let m = LinearModel::embedded_default().unwrap();
+        let p = m.predict("L'appli plante à chaque fois que je veux payer.");
+        assert!(p.irritants.contains(Irritant::Digital), "{p:?}");
+        let p = m.predict("Le livreur a laissé le colis devant la porte sans sonner.");
+        assert!(p.irritants.contains(Irritant::ThirdParty), "{p:?}");
+    }
+}

@@ -1,0 +1,79 @@
+//! Classifiers: from a segment's text to irritant categories, a sentiment, and the
+//! evidence behind them.
+//!
+//! [`Classifier`] is the one interface the pipeline, `train` and evaluation use, so a new
+//! backend (an ONNX encoder, say) plugs in beside [`linear::LinearModel`] without touching
+//! the rest. Probabilities are the model's raw outputs (logistic for each category,
+//! softmax for sentiment), not calibrated frequencies; a category is predicted when its
+//! probability reaches that category's threshold, stored with the model.
+
+pub mod features;
+pub mod labelled;
+pub mod linear;
+pub mod metrics;
+pub mod train;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+
+/// One term that pushed a category up: a word or a pair of words of the segment and its
+/// contribution to the category's logit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub irritant: Irritant,
+    pub term: String,
+    pub weight: f32,
+}
+
+/// What a classifier says about one segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Probability of each category, in [`Irritant::ALL`] order.
+    pub irritant_probs: [f32; 4],
+    /// Categories whose probability reached their threshold.
+    pub irritants: IrritantSet,
+    /// Probability of each sentiment, in [`Sentiment::ALL`] order; they sum to 1.
+    pub sentiment_probs: [f32; 3],
+    /// The most probable sentiment.
+    pub sentiment: Sentiment,
+    /// For each predicted category, the terms that pushed it most, strongest first.
+    pub evidence: Vec<Evidence>,
+}
+
+/// A segment classifier. Implementations must be deterministic: the same text gives the
+/// same prediction whatever the batch it arrives in and whatever the thread.
+pub trait Classifier: Send + Sync {
+    /// Identifier written to the manifest and to evaluation reports (e.g. `linear-fr-en-v1`).
+    fn id(&self) -> &str;
+    /// SHA-256 of the model's files, hex, so a run names exactly the weights it used.
+    fn sha256(&self) -> &str;
+    /// Classifies a batch of normalised segment texts; the output is in input order.
+    fn classify_batch(&self, texts: &[&str]) -> Vec<Prediction>;
+}
+
+/// The name of the model that `irritant run` uses when none is given.
+pub const DEFAULT_MODEL: &str = "linear-fr-en";
+
+/// Loads a classifier: the embedded default when `name` is `None` or the default's name,
+/// or the model stored in directory `name` (a path, or a folder of `models/`).
+pub fn load(name: Option<&str>) -> Result<Box<dyn Classifier>> {
+    match name {
+        None => Ok(Box::new(linear::LinearModel::embedded_default()?)),
+        Some(n) if n == DEFAULT_MODEL => Ok(Box::new(linear::LinearModel::embedded_default()?)),
+        Some(n) => {
+            let dir = Path::new(n);
+            let dir = if dir.is_dir() {
+                dir.to_path_buf()
+            } else {
+                Path::new("models").join(n)
+            };
+            let model = linear::LinearModel::load_dir(&dir).with_context(|| {
+                format!("cannot load model {n:?} (looked in {})", dir.display())
+            })?;
+            Ok(Box::new(model))
+        }
+    }
+}

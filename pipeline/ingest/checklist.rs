@@ -1,0 +1,369 @@
+//! The mystery-shopping checklist: scored criteria per visit.
+//!
+//! Long format has one answer per row: `visit_id`, `criterion`, `score`, `max_score`,
+//! optional `section` and `category` (the irritant category the criterion measures).
+//! Wide format has one row per visit and one column per criterion, every criterion
+//! scored out of the same maximum. An optional criteria file (`criterion`, `section`,
+//! `category`, `max_score`) fills in what a row does not say, and is what gives a wide
+//! checklist its sections, categories and per-criterion maxima.
+//!
+//! N/A answers (`NA`, `N/A`, `n.a.`, `-`, `NC`, `sans objet`, `non applicable`, or an
+//! empty score in long format) are kept and excluded from scores. Decimal commas are
+//! accepted. A record is the unit of accounting: a row in long format, a non-empty cell
+//! in wide format (an empty cell means the criterion was not on that visit's grid; a row
+//! that cannot be parsed counts one rejected record per criterion column).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::rows::{Columns, Item, RowReader};
+use super::{truncate_raw, ColumnNames, Format, InputKind, Reject};
+use crate::error::{InputError, Location};
+use crate::taxonomy::Irritant;
+
+/// One answer of the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChecklistAnswer {
+    pub visit_id: String,
+    pub criterion: String,
+    pub section: Option<String>,
+    pub category: Option<Irritant>,
+    /// `None` for N/A.
+    pub score: Option<f64>,
+    pub max_score: f64,
+    pub file: PathBuf,
+    pub row: u64,
+}
+
+impl ChecklistAnswer {
+    /// `score / max_score`, or `None` for N/A.
+    pub fn normalised(&self) -> Option<f64> {
+        self.score.map(|s| s / self.max_score)
+    }
+}
+
+/// What the criteria file says about a criterion.
+#[derive(Debug, Clone, Default)]
+pub struct CriterionInfo {
+    pub section: Option<String>,
+    pub category: Option<Irritant>,
+    pub max_score: Option<f64>,
+}
+
+/// How the checklist file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Layout {
+    Long,
+    /// One column per criterion; the default maximum score of every criterion.
+    Wide {
+        max_score: f64,
+    },
+}
+
+/// A read checklist.
+#[derive(Debug, Default)]
+pub struct Checklist {
+    pub answers: Vec<ChecklistAnswer>,
+    pub records: u64,
+    pub rejects: Vec<Reject>,
+}
+
+/// True for the spellings of "not applicable".
+pub fn is_not_applicable(s: &str) -> bool {
+    let t = s.trim().to_lowercase();
+    matches!(
+        t.as_str(),
+        "" | "na"
+            | "n/a"
+            | "n.a."
+            | "n.a"
+            | "-"
+            | "nc"
+            | "n/c"
+            | "sans objet"
+            | "so"
+            | "non applicable"
+            | "not applicable"
+            | "null"
+            | "none"
+    )
+}
+
+/// Parses a number with a decimal point or comma.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim().replace(',', ".");
+    t.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn parse_category(s: Option<&str>) -> Result<Option<Irritant>, String> {
+    match s.map(str::trim) {
+        None | Some("") | Some("none") => Ok(None),
+        Some(c) => c.parse::<Irritant>().map(Some),
+    }
+}
+
+/// Reads the criteria file.
+pub fn read_criteria(
+    path: &Path,
+    format: Format,
+) -> Result<HashMap<String, CriterionInfo>, InputError> {
+    let columns = Columns::Named {
+        wanted: ["criterion", "section", "category", "max_score"]
+            .map(String::from)
+            .to_vec(),
+        required: vec!["criterion".into()],
+    };
+    let mut reader = RowReader::open(path, format, &columns)?;
+    let mut out = HashMap::new();
+    while let Some(item) = reader.next_item()? {
+        let rec = match item {
+            Item::Malformed { row, reason, .. } => {
+                return Err(InputError::new(Location::row(path, row), reason))
+            }
+            Item::Record(r) => r,
+        };
+        let loc = Location::row(path, rec.row);
+        let Some(name) = rec.fields[0].clone() else {
+            return Err(InputError::new(loc, "missing criterion"));
+        };
+        let category = parse_category(rec.fields[2].as_deref())
+            .map_err(|e| InputError::new(loc.clone(), e))?;
+        let max_score = match rec.fields[3].as_deref() {
+            None => None,
+            Some(m) => Some(parse_number(m).filter(|m| *m > 0.0).ok_or_else(|| {
+                InputError::new(
+                    loc.clone(),
+                    format!("max_score {m:?} is not a positive number"),
+                )
+            })?),
+        };
+        out.insert(
+            name,
+            CriterionInfo {
+                section: rec.fields[1].clone(),
+                category,
+                max_score,
+            },
+        );
+    }
+    Ok(out)
+}
+
+struct AnswerCheck<'a> {
+    criteria: &'a HashMap<String, CriterionInfo>,
+    seen: HashSet<(String, String)>,
+}
+
+impl AnswerCheck<'_> {
+    /// Validates one answer's fields into an answer or a reason.
+    #[allow(clippy::too_many_arguments)]
+    fn answer(
+        &mut self,
+        visit_id: Option<String>,
+        criterion: Option<String>,
+        score: Option<&str>,
+        max_score: Option<f64>,
+        section: Option<String>,
+        category: Option<&str>,
+        file: &Path,
+        row: u64,
+    ) -> Result<ChecklistAnswer, String> {
+        let visit_id = visit_id.ok_or("missing visit_id")?;
+        let criterion = criterion.ok_or("missing criterion")?;
+        let info = self.criteria.get(&criterion).cloned().unwrap_or_default();
+        let max_score = max_score
+            .or(info.max_score)
+            .ok_or_else(|| format!("no max_score for criterion {criterion:?}"))?;
+        if max_score <= 0.0 {
+            return Err(format!("max_score {max_score} is not positive"));
+        }
+        let score = match score {
+            Some(s) if !is_not_applicable(s) => {
+                let v = parse_number(s)
+                    .ok_or_else(|| format!("score {s:?} is neither a number nor N/A"))?;
+                if v < 0.0 || v > max_score {
+                    return Err(format!("score {v} outside 0..={max_score}"));
+                }
+                Some(v)
+            }
+            _ => None,
+        };
+        let category = match category {
+            Some(_) => parse_category(category)?,
+            None => info.category,
+        };
+        if !self.seen.insert((visit_id.clone(), criterion.clone())) {
+            return Err(format!(
+                "duplicate answer for visit {visit_id:?}, criterion {criterion:?}"
+            ));
+        }
+        Ok(ChecklistAnswer {
+            visit_id,
+            criterion,
+            section: section.or(info.section),
+            category,
+            score,
+            max_score,
+            file: file.to_path_buf(),
+            row,
+        })
+    }
+}
+
+/// Reads a checklist file in either layout.
+pub fn read(
+    path: &Path,
+    format: Format,
+    layout: Layout,
+    names: &ColumnNames,
+    criteria: &HashMap<String, CriterionInfo>,
+) -> Result<Checklist, InputError> {
+    let n = |f: &str| names.get("checklist", f).to_string();
+    let mut check = AnswerCheck {
+        criteria,
+        seen: HashSet::new(),
+    };
+    let mut out = Checklist::default();
+    let reject =
+        |out: &mut Checklist, row: u64, column: Option<String>, raw: &str, reason: String| {
+            out.rejects.push(Reject {
+                input: InputKind::Checklist,
+                file: path.to_path_buf(),
+                row: Some(row),
+                column,
+                raw: truncate_raw(raw),
+                reason,
+            })
+        };
+    match layout {
+        Layout::Long => {
+            let columns = Columns::Named {
+                wanted: vec![
+                    n("visit_id"),
+                    n("criterion"),
+                    n("score"),
+                    n("max_score"),
+                    n("section"),
+                    n("category"),
+                ],
+                required: vec![n("visit_id"), n("criterion"), n("score")],
+            };
+            let mut reader = RowReader::open(path, format, &columns)?;
+            while let Some(item) = reader.next_item()? {
+                out.records += 1;
+                let rec = match item {
+                    Item::Malformed { row, raw, reason } => {
+                        reject(&mut out, row, None, &raw, reason);
+                        continue;
+                    }
+                    Item::Record(r) => r,
+                };
+                let f = &rec.fields;
+                let max = match f[3].as_deref() {
+                    None => None,
+                    Some(m) => match parse_number(m) {
+                        Some(v) => Some(v),
+                        None => {
+                            reject(
+                                &mut out,
+                                rec.row,
+                                None,
+                                &rec.raw,
+                                format!("max_score {m:?} is not a number"),
+                            );
+                            continue;
+                        }
+                    },
+                };
+                match check.answer(
+                    f[0].clone(),
+                    f[1].clone(),
+                    f[2].as_deref(),
+                    max,
+                    f[4].clone(),
+                    f[5].as_deref(),
+                    path,
+                    rec.row,
+                ) {
+                    Ok(a) => out.answers.push(a),
+                    Err(reason) => reject(&mut out, rec.row, None, &rec.raw, reason),
+                }
+            }
+        }
+        Layout::Wide { max_score } => {
+            let mut reader = RowReader::open(path, format, &Columns::All)?;
+            let header = reader.names().to_vec();
+            let id_col = n("visit_id");
+            let Some(id_pos) = header.iter().position(|h| *h == id_col) else {
+                return Err(InputError::new(
+                    Location::file(path),
+                    format!(
+                        "missing required column {id_col:?} (columns found: {})",
+                        header.join(", ")
+                    ),
+                ));
+            };
+            let criteria_cols: Vec<usize> = (0..header.len()).filter(|&i| i != id_pos).collect();
+            while let Some(item) = reader.next_item()? {
+                let rec = match item {
+                    Item::Malformed { row, raw, reason } => {
+                        out.records += criteria_cols.len() as u64;
+                        for &c in &criteria_cols {
+                            reject(&mut out, row, Some(header[c].clone()), &raw, reason.clone());
+                        }
+                        continue;
+                    }
+                    Item::Record(r) => r,
+                };
+                for &c in &criteria_cols {
+                    if rec.fields[c].is_none() {
+                        continue; // an empty cell: the criterion was not on this visit's grid
+                    }
+                    out.records += 1;
+                    let criterion = header[c].clone();
+                    let max = criteria
+                        .get(&criterion)
+                        .and_then(|i| i.max_score)
+                        .unwrap_or(max_score);
+                    match check.answer(
+                        rec.fields[id_pos].clone(),
+                        Some(criterion.clone()),
+                        rec.fields[c].as_deref(),
+                        Some(max),
+                        None,
+                        None,
+                        path,
+                        rec.row,
+                    ) {
+                        Ok(a) => out.answers.push(a),
+                        Err(reason) => reject(&mut out, rec.row, Some(criterion), &rec.raw, reason),
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_applicable_spellings() {
+        for s in ["NA", "n/a", " N.A. ", "-", "", "Sans objet", "NC"] {
+            assert!(is_not_applicable(s), "{s:?}");
+        }
+        for s in ["0", "3", "nan?", "ok"] {
+            assert!(!is_not_applicable(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_with_decimal_comma() {
+        assert_eq!(parse_number("3,5"), Some(3.5));
+        assert_eq!(parse_number(" 10 "), Some(10.0));
+        assert_eq!(parse_number("abc"), None);
+        assert_eq!(parse_number("inf"), None);
+    }
+}

@@ -1,0 +1,417 @@
+//! Joining: segment predictions rolled up per comment and per visit, and met with the
+//! checklist and the visit metadata.
+//!
+//! Visits come from the union of the three inputs and are all kept: a visit with a
+//! checklist but no comment, or comments for a visit absent from the checklist or the
+//! visits file, each get a row with flags saying what is missing. A *dissonance* is a
+//! criterion whose score disagrees with the visit's text: scored high (normalised
+//! ≥ 0.8) while the text reports an irritant of the criterion's category, or scored low
+//! (< 0.5) while the text reports none. Dissonances are only looked for in visits that
+//! have text; without comments there is nothing to disagree with.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::classify::Prediction;
+use crate::ingest::checklist::ChecklistAnswer;
+use crate::ingest::comments::Comment;
+use crate::ingest::visits::{VisitMeta, Visits};
+use crate::normalise::language::Language;
+use crate::normalise::Normalised;
+use crate::segment::Span;
+use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+
+/// Normalised score at or above which a criterion counts as scored high.
+pub const HIGH_SCORE: f64 = 0.8;
+/// Normalised score below which a criterion counts as scored low.
+pub const LOW_SCORE: f64 = 0.5;
+
+/// Whether the comment's language came from the input or from detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LangSource {
+    Input,
+    Detected,
+}
+
+impl LangSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LangSource::Input => "input",
+            LangSource::Detected => "detected",
+        }
+    }
+}
+
+/// A comment after normalisation, segmentation and classification.
+#[derive(Debug, Clone)]
+pub struct ProcessedComment {
+    pub comment: Comment,
+    pub normalised: Normalised,
+    pub lang: Language,
+    pub lang_source: LangSource,
+    pub spans: Vec<Span>,
+    /// One prediction per span, in span order.
+    pub predictions: Vec<Prediction>,
+}
+
+/// What the segments of some text add up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TextTally {
+    pub n_comments: u32,
+    pub n_segments: u32,
+    /// Segments reporting each category, in [`Irritant::ALL`] order.
+    pub per_category: [u32; 4],
+    pub n_negative: u32,
+    pub sentiment_sum: f64,
+    pub irritants: IrritantSet,
+    /// Most negative sentiment seen.
+    pub sentiment_min: Option<Sentiment>,
+}
+
+impl TextTally {
+    /// Tally of one comment's predictions.
+    pub fn of_comment(predictions: &[Prediction]) -> Self {
+        let mut t = TextTally {
+            n_comments: 1,
+            ..TextTally::default()
+        };
+        for p in predictions {
+            t.n_segments += 1;
+            for c in p.irritants.iter() {
+                t.per_category[c.index()] += 1;
+            }
+            t.irritants = t.irritants.union(p.irritants);
+            if p.sentiment == Sentiment::Negative {
+                t.n_negative += 1;
+            }
+            t.sentiment_sum += p.sentiment.score();
+            t.sentiment_min = Some(t.sentiment_min.map_or(p.sentiment, |m| m.min(p.sentiment)));
+        }
+        t
+    }
+
+    /// Adds another tally into this one.
+    pub fn add(&mut self, o: &TextTally) {
+        self.n_comments += o.n_comments;
+        self.n_segments += o.n_segments;
+        for i in 0..4 {
+            self.per_category[i] += o.per_category[i];
+        }
+        self.n_negative += o.n_negative;
+        self.sentiment_sum += o.sentiment_sum;
+        self.irritants = self.irritants.union(o.irritants);
+        self.sentiment_min = match (self.sentiment_min, o.sentiment_min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Mean sentiment on -1..+1, `None` without segments.
+    pub fn sentiment_mean(&self) -> Option<f64> {
+        (self.n_segments > 0).then(|| self.sentiment_sum / self.n_segments as f64)
+    }
+
+    /// Share of negative segments, `None` without segments.
+    pub fn negative_share(&self) -> Option<f64> {
+        (self.n_segments > 0).then(|| self.n_negative as f64 / self.n_segments as f64)
+    }
+}
+
+/// How a criterion's score disagrees with the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DissonanceKind {
+    HighScoreTextIrritant,
+    LowScoreNoTextIrritant,
+}
+
+impl DissonanceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DissonanceKind::HighScoreTextIrritant => "high_score_text_irritant",
+            DissonanceKind::LowScoreNoTextIrritant => "low_score_no_text_irritant",
+        }
+    }
+}
+
+/// A criterion whose score disagrees with the visit's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dissonance {
+    pub criterion: String,
+    pub category: Irritant,
+    pub score: f64,
+    pub kind: DissonanceKind,
+}
+
+/// Checklist score of a visit or a section.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScoreTally {
+    pub sum: f64,
+    pub max: f64,
+    pub answered: u32,
+    pub not_applicable: u32,
+}
+
+impl ScoreTally {
+    fn add(&mut self, a: &ChecklistAnswer) {
+        match a.score {
+            Some(s) => {
+                self.sum += s;
+                self.max += a.max_score;
+                self.answered += 1;
+            }
+            None => self.not_applicable += 1,
+        }
+    }
+
+    /// Sum of scores over sum of maxima, `None` when nothing was answered.
+    pub fn score(&self) -> Option<f64> {
+        (self.answered > 0 && self.max > 0.0).then(|| self.sum / self.max)
+    }
+}
+
+/// One row of `visits.parquet`.
+#[derive(Debug, Clone)]
+pub struct VisitRow {
+    pub visit_id: String,
+    pub meta: Option<VisitMeta>,
+    pub has_checklist: bool,
+    pub checklist: ScoreTally,
+    /// Per section, in name order.
+    pub sections: Vec<(String, ScoreTally)>,
+    pub text: TextTally,
+    pub dissonances: Vec<Dissonance>,
+}
+
+/// Builds the visit rows, sorted by visit id.
+pub fn join_visits(
+    visits: &Visits,
+    answers: &[ChecklistAnswer],
+    texts: &HashMap<String, TextTally>,
+) -> Vec<VisitRow> {
+    let mut by_visit: BTreeMap<&str, Vec<&ChecklistAnswer>> = BTreeMap::new();
+    for a in answers {
+        by_visit.entry(a.visit_id.as_str()).or_default().push(a);
+    }
+    let mut ids: Vec<&str> = visits.by_id.keys().map(String::as_str).collect();
+    ids.extend(by_visit.keys().copied());
+    ids.extend(texts.keys().map(String::as_str));
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| {
+            let visit_answers = by_visit.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            let text = texts.get(id).copied().unwrap_or_default();
+            let mut checklist = ScoreTally::default();
+            let mut sections: BTreeMap<&str, ScoreTally> = BTreeMap::new();
+            let mut dissonances = Vec::new();
+            for a in visit_answers {
+                checklist.add(a);
+                if let Some(s) = &a.section {
+                    sections.entry(s.as_str()).or_default().add(a);
+                }
+                if text.n_comments == 0 {
+                    continue;
+                }
+                if let (Some(cat), Some(score)) = (a.category, a.normalised()) {
+                    let reported = text.irritants.contains(cat);
+                    let kind = if score >= HIGH_SCORE && reported {
+                        Some(DissonanceKind::HighScoreTextIrritant)
+                    } else if score < LOW_SCORE && !reported {
+                        Some(DissonanceKind::LowScoreNoTextIrritant)
+                    } else {
+                        None
+                    };
+                    if let Some(kind) = kind {
+                        dissonances.push(Dissonance {
+                            criterion: a.criterion.clone(),
+                            category: cat,
+                            score,
+                            kind,
+                        });
+                    }
+                }
+            }
+            dissonances.sort_by(|a, b| a.criterion.cmp(&b.criterion));
+            VisitRow {
+                visit_id: id.to_string(),
+                meta: visits.by_id.get(id).cloned(),
+                has_checklist: !visit_answers.is_empty(),
+                checklist,
+                sections: sections
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                text,
+                dissonances,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn answer(
+        visit: &str,
+        criterion: &str,
+        section: &str,
+        cat: Option<Irritant>,
+        score: Option<f64>,
+        max: f64,
+    ) -> ChecklistAnswer {
+        ChecklistAnswer {
+            visit_id: visit.into(),
+            criterion: criterion.into(),
+            section: Some(section.into()),
+            category: cat,
+            score,
+            max_score: max,
+            file: PathBuf::from("checklist.csv"),
+            row: 1,
+        }
+    }
+
+    fn tally(irritants: &[Irritant]) -> TextTally {
+        TextTally {
+            n_comments: 1,
+            n_segments: 2,
+            irritants: irritants.iter().copied().collect(),
+            ..TextTally::default()
+        }
+    }
+
+    #[test]
+    fn scores_exclude_not_applicable() {
+        let answers = vec![
+            answer(
+                "V1",
+                "welcome",
+                "accueil",
+                Some(Irritant::Physical),
+                Some(4.0),
+                5.0,
+            ),
+            answer(
+                "V1",
+                "signage",
+                "magasin",
+                Some(Irritant::Physical),
+                Some(1.0),
+                2.0,
+            ),
+            answer(
+                "V1",
+                "delivery",
+                "livraison",
+                Some(Irritant::ThirdParty),
+                None,
+                3.0,
+            ),
+        ];
+        let rows = join_visits(&Visits::default(), &answers, &HashMap::new());
+        assert_eq!(rows.len(), 1);
+        let v = &rows[0];
+        assert!((v.checklist.score().unwrap() - 5.0 / 7.0).abs() < 1e-12);
+        assert_eq!((v.checklist.answered, v.checklist.not_applicable), (2, 1));
+        let names: Vec<_> = v.sections.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names, ["accueil", "livraison", "magasin"]);
+        assert_eq!(v.sections[1].1.score(), None);
+        assert!(v.dissonances.is_empty(), "no text, no dissonance");
+    }
+
+    #[test]
+    fn dissonances_in_both_directions() {
+        let answers = vec![
+            answer(
+                "V1",
+                "checkout_wait",
+                "magasin",
+                Some(Irritant::Physical),
+                Some(5.0),
+                5.0,
+            ),
+            answer(
+                "V1",
+                "app_usability",
+                "digital",
+                Some(Irritant::Digital),
+                Some(1.0),
+                5.0,
+            ),
+            answer(
+                "V1",
+                "delivery",
+                "livraison",
+                Some(Irritant::ThirdParty),
+                Some(3.0),
+                5.0,
+            ),
+            answer("V1", "free_text", "autre", None, Some(0.0), 5.0),
+        ];
+        let texts = HashMap::from([("V1".to_string(), tally(&[Irritant::Physical]))]);
+        let rows = join_visits(&Visits::default(), &answers, &texts);
+        let d = &rows[0].dissonances;
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            (d[0].criterion.as_str(), d[0].kind),
+            ("app_usability", DissonanceKind::LowScoreNoTextIrritant)
+        );
+        assert_eq!(
+            (d[1].criterion.as_str(), d[1].kind),
+            ("checkout_wait", DissonanceKind::HighScoreTextIrritant)
+        );
+    }
+
+    #[test]
+    fn union_of_visit_sources_with_flags() {
+        let mut visits = Visits::default();
+        visits.by_id.insert("V3".into(), VisitMeta::default());
+        let answers = vec![answer("V1", "welcome", "accueil", None, Some(1.0), 1.0)];
+        let texts = HashMap::from([("V2".to_string(), tally(&[]))]);
+        let rows = join_visits(&visits, &answers, &texts);
+        let flags: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.visit_id.as_str(),
+                    r.meta.is_some(),
+                    r.has_checklist,
+                    r.text.n_comments > 0,
+                )
+            })
+            .collect();
+        assert_eq!(
+            flags,
+            [
+                ("V1", false, true, false),
+                ("V2", false, false, true),
+                ("V3", true, false, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn tallies_add_up() {
+        let mut a = TextTally {
+            n_comments: 1,
+            n_segments: 2,
+            n_negative: 1,
+            sentiment_sum: -1.0,
+            sentiment_min: Some(Sentiment::Negative),
+            ..TextTally::default()
+        };
+        let b = TextTally {
+            n_comments: 1,
+            n_segments: 2,
+            sentiment_sum: 2.0,
+            sentiment_min: Some(Sentiment::Positive),
+            ..TextTally::default()
+        };
+        a.add(&b);
+        assert_eq!(a.n_segments, 4);
+        assert_eq!(a.sentiment_mean(), Some(0.25));
+        assert_eq!(a.negative_share(), Some(0.25));
+        assert_eq!(a.sentiment_min, Some(Sentiment::Negative));
+    }
+}

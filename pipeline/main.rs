@@ -1,0 +1,296 @@
+//! The `irritant` command line: `run`, `train` and `schema`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use irritant::classify::features::FeatureConfig;
+use irritant::classify::{labelled, train};
+use irritant::ingest::checklist::Layout;
+use irritant::ingest::{ColumnNames, Format};
+use irritant::run::{run, RunConfig};
+use irritant::segment::SegmentRules;
+use irritant::write::schema;
+
+/// Find irritants (customer-journey pain points) and sentiment in mystery-shopping
+/// comments, and write Parquet tables joined with the checklist scores.
+#[derive(Parser)]
+#[command(name = "irritant", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Classify comments and write segments, comments, visits, checklist and rejects tables.
+    Run(RunArgs),
+    /// Train a linear model from labelled JSONL (the formats of TAXONOMY.md).
+    Train(TrainArgs),
+    /// Print the schema of the output tables.
+    Schema(SchemaArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Comment file (CSV, JSONL or Parquet) or directory of them; repeatable.
+    #[arg(long, required = true, value_name = "PATH")]
+    comments: Vec<PathBuf>,
+    /// Checklist file, long format (visit_id, criterion, score, max_score, [section], [category]).
+    #[arg(long, value_name = "FILE")]
+    checklist: Option<PathBuf>,
+    /// Read the checklist in wide format (one row per visit, one column per criterion),
+    /// every criterion scored out of MAX unless the criteria file says otherwise.
+    #[arg(long, value_name = "MAX")]
+    checklist_wide: Option<f64>,
+    /// Criteria file (criterion, [section], [category], [max_score]) completing the checklist.
+    #[arg(long, value_name = "FILE")]
+    criteria: Option<PathBuf>,
+    /// Visit metadata (visit_id, [store_id], [visit_date], [channel], further columns kept).
+    #[arg(long, value_name = "FILE")]
+    visits: Option<PathBuf>,
+    /// Output directory (created if missing; files in it are replaced atomically).
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+    /// Model name (a folder of models/) or directory; the embedded default when omitted.
+    #[arg(long, value_name = "NAME_OR_DIR")]
+    model: Option<String>,
+    /// Worker threads (0: one per core). The output is the same for any value.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Format of the comment files, when their extension does not say.
+    #[arg(long, value_enum)]
+    comments_format: Option<Format>,
+    /// Format of the checklist file, when its extension does not say.
+    #[arg(long, value_enum)]
+    checklist_format: Option<Format>,
+    /// Format of the visits file, when its extension does not say.
+    #[arg(long, value_enum)]
+    visits_format: Option<Format>,
+    /// A column's name in the input when it differs: TABLE.FIELD=NAME, e.g. comments.text=verbatim; repeatable.
+    #[arg(long = "column", value_name = "TABLE.FIELD=NAME")]
+    columns: Vec<String>,
+    /// Comments per processing batch.
+    #[arg(long, default_value_t = 4096)]
+    batch_size: usize,
+    /// Reject comments longer than this many characters.
+    #[arg(long, default_value_t = 100_000)]
+    max_text_chars: usize,
+    /// Cut sentences longer than this many characters.
+    #[arg(long, default_value_t = 400)]
+    max_segment_chars: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Labelled JSONL files to train on; repeatable.
+    #[arg(long, required = true, value_name = "FILE")]
+    data: Vec<PathBuf>,
+    /// Labelled JSONL dev split: tunes the thresholds and gives the card's metrics.
+    #[arg(long, value_name = "FILE")]
+    dev: Vec<PathBuf>,
+    /// Model directory to write (model.irm, card.json, MODEL_CARD.md).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Model id; defaults to the output directory's name.
+    #[arg(long)]
+    id: Option<String>,
+    /// Hash buckets: 2^BITS.
+    #[arg(long, default_value_t = FeatureConfig::default().bits)]
+    bits: u32,
+    /// Word n-grams up to this length.
+    #[arg(long, default_value_t = FeatureConfig::default().word_ngrams)]
+    word_ngrams: u32,
+    /// Smallest character n-gram (0: none).
+    #[arg(long, default_value_t = FeatureConfig::default().char_min)]
+    char_min: u32,
+    /// Largest character n-gram.
+    #[arg(long, default_value_t = FeatureConfig::default().char_max)]
+    char_max: u32,
+    #[arg(long, default_value_t = train::TrainConfig::default().epochs)]
+    epochs: u32,
+    #[arg(long, default_value_t = train::TrainConfig::default().learning_rate)]
+    learning_rate: f32,
+    /// L2 regularisation.
+    #[arg(long, default_value_t = train::TrainConfig::default().l2)]
+    l2: f32,
+    #[arg(long, default_value_t = train::TrainConfig::default().seed)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct SchemaArgs {
+    /// One table (segments, comments, visits, checklist, rejects); all when omitted.
+    table: Option<String>,
+    /// Print Markdown tables (as in the README).
+    #[arg(long)]
+    markdown: bool,
+}
+
+fn cmd_run(a: RunArgs) -> Result<()> {
+    let columns = ColumnNames::parse(&a.columns).map_err(anyhow::Error::msg)?;
+    let cfg = RunConfig {
+        comments: a.comments,
+        comments_format: a.comments_format,
+        checklist: a.checklist,
+        checklist_format: a.checklist_format,
+        checklist_layout: match a.checklist_wide {
+            Some(max) if max > 0.0 => Layout::Wide { max_score: max },
+            Some(max) => bail!("--checklist-wide {max}: the maximum score must be positive"),
+            None => Layout::Long,
+        },
+        criteria: a.criteria,
+        visits: a.visits,
+        visits_format: a.visits_format,
+        columns,
+        out: a.out,
+        model: a.model,
+        threads: a.threads,
+        batch_size: a.batch_size,
+        max_text_chars: a.max_text_chars,
+        segment_rules: SegmentRules {
+            max_chars: a.max_segment_chars.max(20),
+        },
+        progress: !a.quiet,
+    };
+    let m = run(&cfg)?;
+    let acc = &m.accounting;
+    eprintln!(
+        "irritant: {} comments read ({} accepted, {} rejected) → {} segments in {:.1} s ({:.0} segments/s), {} visits; checklist {} answers ({} rejected); outputs in {}",
+        acc.comments.read,
+        acc.comments.accepted,
+        acc.comments.rejected,
+        m.segments,
+        m.timings.total_ms as f64 / 1000.0,
+        m.segments_per_second,
+        m.outputs.iter().find(|o| o.file == "visits.parquet").map_or(0, |o| o.rows),
+        acc.checklist.read,
+        acc.checklist.rejected,
+        cfg.out.display()
+    );
+    Ok(())
+}
+
+fn cmd_train(a: TrainArgs) -> Result<()> {
+    let id = match a.id {
+        Some(id) => id,
+        None => a
+            .out
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("--out has no directory name to use as the model id; give --id")?
+            .to_string(),
+    };
+    let cfg = train::TrainConfig {
+        id,
+        features: FeatureConfig {
+            bits: a.bits,
+            word_ngrams: a.word_ngrams,
+            char_min: a.char_min,
+            char_max: a.char_max,
+        },
+        epochs: a.epochs,
+        learning_rate: a.learning_rate,
+        l2: a.l2,
+        seed: a.seed,
+    };
+    if !(8..=24).contains(&cfg.features.bits) {
+        bail!("--bits {}: choose between 8 and 24", cfg.features.bits);
+    }
+    if cfg.features.char_min > cfg.features.char_max {
+        bail!("--char-min must not exceed --char-max");
+    }
+    let describe = |paths: &[PathBuf]| -> Result<(Vec<_>, Vec<_>)> {
+        let mut all = Vec::new();
+        let mut files = Vec::new();
+        for p in paths {
+            let segs = labelled::read_file(p)?;
+            files.push(train::describe_file(p, segs.len())?);
+            all.extend(segs);
+        }
+        Ok((all, files))
+    };
+    let (train_data, train_files) = describe(&a.data)?;
+    let (dev_data, dev_files) = describe(&a.dev)?;
+    let (model, card) = train::train(&train_data, train_files, &dev_data, dev_files, &cfg)?;
+    train::save(&a.out, &model, &card)?;
+    eprintln!(
+        "irritant: trained {} on {} segments → {}",
+        card.id,
+        train_data.len(),
+        a.out.display()
+    );
+    if let (Some(i), Some(s)) = (&card.dev_irritants, &card.dev_sentiment) {
+        eprintln!(
+            "dev: irritant macro F1 {:.3}, micro F1 {:.3}; sentiment accuracy {:.3}, macro F1 {:.3}",
+            i.macro_f1, i.micro_f1, s.accuracy, s.macro_f1
+        );
+    }
+    Ok(())
+}
+
+fn cmd_schema(a: SchemaArgs) -> Result<()> {
+    if a.markdown {
+        if a.table.is_some() {
+            bail!("--markdown prints every table; omit the table name");
+        }
+        print!("{}", schema::markdown());
+        return Ok(());
+    }
+    let tables: Vec<&str> = match &a.table {
+        Some(t) => vec![t.as_str()],
+        None => schema::TABLES.to_vec(),
+    };
+    for t in tables {
+        let s = schema::by_name(t).with_context(|| {
+            format!(
+                "unknown table {t:?}: expected one of {}",
+                schema::TABLES.join(", ")
+            )
+        })?;
+        println!("{t}.parquet");
+        for f in s.fields() {
+            println!(
+                "  {:<24} {:<40} {}",
+                f.name(),
+                format!(
+                    "{}{}",
+                    schema::type_name(f.data_type()),
+                    if f.is_nullable() { " (null)" } else { "" }
+                ),
+                f.metadata()
+                    .get("description")
+                    .map(String::as_str)
+                    .unwrap_or("")
+            );
+        }
+        println!();
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("IRRITANT_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cmd_run(a),
+        Command::Train(a) => cmd_train(a),
+        Command::Schema(a) => cmd_schema(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("irritant: error: {}", chain.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}

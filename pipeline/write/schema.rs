@@ -1,0 +1,507 @@
+//! The schema of every output table, in one place. The writers build their Arrow arrays
+//! against these schemas, `irritant schema` prints them, and the README's schema section
+//! is that command's Markdown output (a test keeps them equal).
+//!
+//! Conventions: offsets are in characters (Unicode scalar values) of the normalised
+//! comment text, `char_end` exclusive, so `substr(text, char_start + 1, char_end -
+//! char_start)` in DuckDB or `text[char_start:char_end]` in Python gives the segment.
+//! Probabilities are raw model outputs in 0..1, not calibrated. Categorical columns are
+//! dictionary-encoded. Each field carries its description in the field metadata under
+//! the key `description`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
+
+use crate::taxonomy::{Irritant, Sentiment};
+
+/// The output tables, in the order `irritant schema` lists them.
+pub const TABLES: [&str; 5] = ["segments", "comments", "visits", "checklist", "rejects"];
+
+fn col(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
+    Field::new(name, data_type, nullable).with_metadata(HashMap::from([(
+        "description".to_string(),
+        description.to_string(),
+    )]))
+}
+
+/// A dictionary-encoded string column.
+pub fn dict() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+/// A list of strings (the item field is nullable, as Arrow writers expect).
+pub fn string_list() -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+}
+
+fn struct_list(fields: Vec<Field>) -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(Fields::from(fields)),
+        true,
+    )))
+}
+
+/// Item type of `segments.evidence`.
+pub fn evidence_fields() -> Vec<Field> {
+    vec![
+        Field::new("irritant", DataType::Utf8, false),
+        Field::new("term", DataType::Utf8, false),
+        Field::new("weight", DataType::Float32, false),
+    ]
+}
+
+/// Item type of `visits.section_scores`.
+pub fn section_score_fields() -> Vec<Field> {
+    vec![
+        Field::new("section", DataType::Utf8, false),
+        Field::new("score", DataType::Float64, false),
+        Field::new("answered", DataType::UInt32, false),
+    ]
+}
+
+/// Item type of `visits.dissonances`.
+pub fn dissonance_fields() -> Vec<Field> {
+    vec![
+        Field::new("criterion", DataType::Utf8, false),
+        Field::new("category", DataType::Utf8, false),
+        Field::new("score", DataType::Float64, false),
+        Field::new("kind", DataType::Utf8, false),
+    ]
+}
+
+fn category_columns(fields: &mut Vec<Field>) {
+    for c in Irritant::ALL {
+        fields.push(col(
+            c.as_str(),
+            DataType::Boolean,
+            false,
+            &format!("The segment reports a `{c}` irritant (probability at or above the model's threshold)."),
+        ));
+        fields.push(col(
+            &format!("{c}_prob"),
+            DataType::Float32,
+            false,
+            &format!("Probability of `{c}` (raw model output, 0..1)."),
+        ));
+    }
+}
+
+/// `segments.parquet`: one row per sentence of a comment.
+pub fn segments() -> SchemaRef {
+    let mut f = vec![
+        col(
+            "comment_id",
+            DataType::Utf8,
+            false,
+            "Comment the segment belongs to.",
+        ),
+        col("visit_id", DataType::Utf8, false, "Visit of that comment."),
+        col(
+            "segment_index",
+            DataType::UInt32,
+            false,
+            "Position of the segment in its comment, from 0.",
+        ),
+        col(
+            "char_start",
+            DataType::UInt32,
+            false,
+            "Start offset in the comment's normalised text, in characters, from 0.",
+        ),
+        col(
+            "char_end",
+            DataType::UInt32,
+            false,
+            "End offset (exclusive), in characters.",
+        ),
+        col("text", DataType::Utf8, false, "The segment's text."),
+        col(
+            "lang",
+            dict(),
+            false,
+            "Language of the comment: fr, en or other.",
+        ),
+    ];
+    category_columns(&mut f);
+    f.push(col(
+        "irritants",
+        string_list(),
+        false,
+        "Predicted categories, in taxonomy order; empty for none.",
+    ));
+    f.push(col(
+        "sentiment",
+        dict(),
+        false,
+        "Most probable sentiment: negative, neutral or positive.",
+    ));
+    for s in Sentiment::ALL {
+        f.push(col(
+            &format!("sentiment_{s}"),
+            DataType::Float32,
+            false,
+            &format!("Probability of `{s}` sentiment (softmax; the three sum to 1)."),
+        ));
+    }
+    f.push(col(
+        "evidence",
+        struct_list(evidence_fields()),
+        false,
+        "For each predicted category, up to three terms (words or word pairs) of the segment that pushed it most, with their contribution to the category's logit.",
+    ));
+    Arc::new(Schema::new(f))
+}
+
+/// `comments.parquet`: one row per accepted comment.
+pub fn comments() -> SchemaRef {
+    let mut f = vec![
+        col(
+            "comment_id",
+            DataType::Utf8,
+            false,
+            "Comment identifier from the input.",
+        ),
+        col(
+            "visit_id",
+            DataType::Utf8,
+            false,
+            "Visit identifier from the input.",
+        ),
+        col(
+            "source_file",
+            dict(),
+            false,
+            "Input file the comment was read from.",
+        ),
+        col(
+            "source_row",
+            DataType::UInt64,
+            false,
+            "Data row (CSV, Parquet) or line (JSONL) in that file, from 1.",
+        ),
+        col(
+            "text",
+            DataType::Utf8,
+            false,
+            "Normalised text; segment offsets point into it.",
+        ),
+        col("lang", dict(), false, "Language: fr, en or other."),
+        col(
+            "lang_source",
+            dict(),
+            false,
+            "`input` when the file gave the language, `detected` otherwise.",
+        ),
+        col("channel", dict(), true, "Channel from the input, if any."),
+        col(
+            "criterion",
+            DataType::Utf8,
+            true,
+            "Checklist criterion the comment is attached to, if any.",
+        ),
+        col(
+            "created_at",
+            DataType::Utf8,
+            true,
+            "Creation time as given in the input.",
+        ),
+        col("n_segments", DataType::UInt32, false, "Number of segments."),
+        col(
+            "irritants",
+            string_list(),
+            false,
+            "Union of the segments' categories, in taxonomy order.",
+        ),
+    ];
+    for c in Irritant::ALL {
+        f.push(col(
+            &format!("n_{c}"),
+            DataType::UInt32,
+            false,
+            &format!("Segments reporting `{c}`."),
+        ));
+    }
+    f.extend([
+        col(
+            "sentiment_min",
+            dict(),
+            true,
+            "Most negative segment sentiment; null for a comment without segments.",
+        ),
+        col(
+            "sentiment_mean",
+            DataType::Float64,
+            true,
+            "Mean segment sentiment on -1 (negative), 0 (neutral), +1 (positive).",
+        ),
+        col(
+            "repaired_encoding",
+            DataType::Boolean,
+            false,
+            "The raw bytes were not valid UTF-8 and were decoded as Windows-1252.",
+        ),
+        col(
+            "repaired_mojibake",
+            DataType::Boolean,
+            false,
+            "Mojibake (UTF-8 read as Windows-1252/Latin-1) was repaired.",
+        ),
+        col(
+            "removed_control_chars",
+            DataType::Boolean,
+            false,
+            "Control or invisible characters were removed.",
+        ),
+        col(
+            "normalised_whitespace",
+            DataType::Boolean,
+            false,
+            "Whitespace was collapsed or normalised.",
+        ),
+    ]);
+    Arc::new(Schema::new(f))
+}
+
+/// `visits.parquet`: one row per visit found in any input, followed by the further
+/// columns of the visits file as strings.
+pub fn visits(extra_columns: &[String]) -> SchemaRef {
+    let mut f = vec![
+        col("visit_id", DataType::Utf8, false, "Visit identifier."),
+        col(
+            "store_id",
+            DataType::Utf8,
+            true,
+            "Store, from the visits file.",
+        ),
+        col(
+            "visit_date",
+            DataType::Utf8,
+            true,
+            "Visit date, from the visits file.",
+        ),
+        col("channel", dict(), true, "Channel, from the visits file."),
+        col(
+            "has_metadata",
+            DataType::Boolean,
+            false,
+            "The visit is in the visits file.",
+        ),
+        col(
+            "has_checklist",
+            DataType::Boolean,
+            false,
+            "The visit has at least one checklist answer.",
+        ),
+        col(
+            "has_comments",
+            DataType::Boolean,
+            false,
+            "The visit has at least one accepted comment.",
+        ),
+        col(
+            "checklist_score",
+            DataType::Float64,
+            true,
+            "Sum of scores over sum of maximum scores, N/A answers excluded; null without answers.",
+        ),
+        col(
+            "checklist_answered",
+            DataType::UInt32,
+            false,
+            "Criteria answered (not N/A).",
+        ),
+        col(
+            "checklist_na",
+            DataType::UInt32,
+            false,
+            "Criteria answered N/A.",
+        ),
+        col(
+            "section_scores",
+            struct_list(section_score_fields()),
+            false,
+            "The same score per checklist section, sections in name order.",
+        ),
+        col("n_comments", DataType::UInt32, false, "Accepted comments."),
+        col(
+            "n_segments",
+            DataType::UInt32,
+            false,
+            "Segments of those comments.",
+        ),
+    ];
+    for c in Irritant::ALL {
+        f.push(col(
+            &format!("n_{c}"),
+            DataType::UInt32,
+            false,
+            &format!("Segments reporting `{c}`."),
+        ));
+    }
+    f.extend([
+        col("irritants", string_list(), false, "Categories reported anywhere in the visit's text, in taxonomy order."),
+        col("negative_share", DataType::Float64, true, "Share of negative segments; null without segments."),
+        col("sentiment_mean", DataType::Float64, true, "Mean segment sentiment on -1..+1; null without segments."),
+        col(
+            "dissonances",
+            struct_list(dissonance_fields()),
+            false,
+            "Criteria whose score disagrees with the text, for visits with comments: `high_score_text_irritant` (normalised score >= 0.8 while the text reports an irritant of the criterion's category) and `low_score_no_text_irritant` (score < 0.5 and no such irritant in the text).",
+        ),
+    ]);
+    for name in extra_columns {
+        f.push(col(
+            name,
+            DataType::Utf8,
+            true,
+            "Passed through from the visits file.",
+        ));
+    }
+    Arc::new(Schema::new(f))
+}
+
+/// `checklist.parquet`: the checklist in long format, one row per answer.
+pub fn checklist() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        col("visit_id", DataType::Utf8, false, "Visit identifier."),
+        col("criterion", DataType::Utf8, false, "Criterion name."),
+        col("section", dict(), true, "Section of the grid, if given."),
+        col(
+            "category",
+            dict(),
+            true,
+            "Irritant category the criterion measures, if given.",
+        ),
+        col(
+            "score",
+            DataType::Float64,
+            true,
+            "Score as given; null for N/A.",
+        ),
+        col(
+            "max_score",
+            DataType::Float64,
+            false,
+            "Maximum score of the criterion.",
+        ),
+        col(
+            "score_normalised",
+            DataType::Float64,
+            true,
+            "score / max_score in 0..1; null for N/A.",
+        ),
+        col(
+            "not_applicable",
+            DataType::Boolean,
+            false,
+            "The answer was N/A.",
+        ),
+        col("source_file", dict(), false, "Input file."),
+        col(
+            "source_row",
+            DataType::UInt64,
+            false,
+            "Data row in that file, from 1.",
+        ),
+    ]))
+}
+
+/// `rejects.parquet`: every input record that did not make it into a table, and why.
+pub fn rejects() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        col("source_file", dict(), false, "Input file."),
+        col(
+            "input",
+            dict(),
+            false,
+            "Which input: comments, checklist or visits.",
+        ),
+        col(
+            "source_row",
+            DataType::UInt64,
+            true,
+            "Data row (CSV, Parquet) or line (JSONL), from 1.",
+        ),
+        col(
+            "column",
+            DataType::Utf8,
+            true,
+            "Column concerned, when one is (wide checklists).",
+        ),
+        col(
+            "raw",
+            DataType::Utf8,
+            false,
+            "The raw record, truncated to 1,000 characters.",
+        ),
+        col("reason", DataType::Utf8, false, "Why it was rejected."),
+    ]))
+}
+
+/// The schema of a table by name (`visits` without pass-through columns).
+pub fn by_name(table: &str) -> Option<SchemaRef> {
+    Some(match table {
+        "segments" => segments(),
+        "comments" => comments(),
+        "visits" => visits(&[]),
+        "checklist" => checklist(),
+        "rejects" => rejects(),
+        _ => return None,
+    })
+}
+
+/// Human-readable type name for docs.
+pub fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Dictionary(_, v) => format!("{} (dictionary)", type_name(v)),
+        DataType::Utf8 => "string".into(),
+        DataType::Boolean => "bool".into(),
+        DataType::UInt32 => "uint32".into(),
+        DataType::UInt64 => "uint64".into(),
+        DataType::Float32 => "float32".into(),
+        DataType::Float64 => "float64".into(),
+        DataType::List(item) => format!("list<{}>", type_name(item.data_type())),
+        DataType::Struct(fields) => format!(
+            "struct<{}>",
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.name(), type_name(f.data_type())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The schemas as Markdown, as in the README.
+pub fn markdown() -> String {
+    let mut s = String::new();
+    for t in TABLES {
+        let schema = by_name(t).expect("known table");
+        s.push_str(&format!(
+            "#### `{t}.parquet`\n\n| column | type | null | description |\n|---|---|---|---|\n"
+        ));
+        for f in schema.fields() {
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                f.name(),
+                type_name(f.data_type()),
+                if f.is_nullable() { "yes" } else { "no" },
+                f.metadata()
+                    .get("description")
+                    .map(String::as_str)
+                    .unwrap_or("")
+            ));
+        }
+        if t == "visits" {
+            s.push_str(
+                "| … | string | yes | Further columns of the visits file, passed through. |\n",
+            );
+        }
+        s.push('\n');
+    }
+    s
+}

@@ -1,0 +1,364 @@
+//! Rows to Arrow record batches, one function per table, each building its columns
+//! straight from the pipeline's values against the schema in [`super::schema`].
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float32Builder, Float64Builder, ListBuilder, StringBuilder,
+    StringDictionaryBuilder, StructBuilder, UInt32Builder, UInt64Builder,
+};
+use arrow::datatypes::{Fields, Int32Type};
+use arrow::record_batch::RecordBatch;
+
+use super::schema;
+use crate::ingest::checklist::ChecklistAnswer;
+use crate::ingest::Reject;
+use crate::join::{ProcessedComment, TextTally, VisitRow};
+use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+
+type Dict = StringDictionaryBuilder<Int32Type>;
+
+fn finish(schema: arrow::datatypes::SchemaRef, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
+    RecordBatch::try_new(schema, columns)
+        .context("internal error: a batch does not match its schema")
+}
+
+fn struct_list(fields: Vec<arrow::datatypes::Field>) -> ListBuilder<StructBuilder> {
+    let fields = Fields::from(fields);
+    ListBuilder::new(StructBuilder::from_fields(fields, 0))
+}
+
+fn push_irritants(b: &mut ListBuilder<StringBuilder>, set: IrritantSet) {
+    for c in set.iter() {
+        b.values().append_value(c.as_str());
+    }
+    b.append(true);
+}
+
+/// `segments.parquet` rows for a run of processed comments.
+pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
+    let n: usize = comments.iter().map(|c| c.spans.len()).sum();
+    let mut comment_id = StringBuilder::with_capacity(n, n * 8);
+    let mut visit_id = StringBuilder::with_capacity(n, n * 8);
+    let mut index = UInt32Builder::with_capacity(n);
+    let mut start = UInt32Builder::with_capacity(n);
+    let mut end = UInt32Builder::with_capacity(n);
+    let mut text = StringBuilder::with_capacity(n, n * 64);
+    let mut lang = Dict::new();
+    let mut flags: Vec<BooleanBuilder> = (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect();
+    let mut probs: Vec<Float32Builder> = (0..4).map(|_| Float32Builder::with_capacity(n)).collect();
+    let mut irritants = ListBuilder::new(StringBuilder::new());
+    let mut sentiment = Dict::new();
+    let mut sprobs: Vec<Float32Builder> =
+        (0..3).map(|_| Float32Builder::with_capacity(n)).collect();
+    let mut evidence = struct_list(schema::evidence_fields());
+    for c in comments {
+        for (i, (span, p)) in c.spans.iter().zip(&c.predictions).enumerate() {
+            comment_id.append_value(&c.comment.comment_id);
+            visit_id.append_value(&c.comment.visit_id);
+            index.append_value(i as u32);
+            start.append_value(span.char_start as u32);
+            end.append_value(span.char_end as u32);
+            text.append_value(&c.normalised.text[span.byte_start..span.byte_end]);
+            lang.append_value(c.lang.as_str());
+            for k in Irritant::ALL {
+                flags[k.index()].append_value(p.irritants.contains(k));
+                probs[k.index()].append_value(p.irritant_probs[k.index()]);
+            }
+            push_irritants(&mut irritants, p.irritants);
+            sentiment.append_value(p.sentiment.as_str());
+            for s in Sentiment::ALL {
+                sprobs[s.index()].append_value(p.sentiment_probs[s.index()]);
+            }
+            let items = evidence.values();
+            for e in &p.evidence {
+                items
+                    .field_builder::<StringBuilder>(0)
+                    .unwrap()
+                    .append_value(e.irritant.as_str());
+                items
+                    .field_builder::<StringBuilder>(1)
+                    .unwrap()
+                    .append_value(&e.term);
+                items
+                    .field_builder::<Float32Builder>(2)
+                    .unwrap()
+                    .append_value(e.weight);
+                items.append(true);
+            }
+            evidence.append(true);
+        }
+    }
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(comment_id.finish()),
+        Arc::new(visit_id.finish()),
+        Arc::new(index.finish()),
+        Arc::new(start.finish()),
+        Arc::new(end.finish()),
+        Arc::new(text.finish()),
+        Arc::new(lang.finish()),
+    ];
+    for (f, p) in flags.iter_mut().zip(probs.iter_mut()) {
+        cols.push(Arc::new(f.finish()));
+        cols.push(Arc::new(p.finish()));
+    }
+    cols.push(Arc::new(irritants.finish()));
+    cols.push(Arc::new(sentiment.finish()));
+    for s in sprobs.iter_mut() {
+        cols.push(Arc::new(s.finish()));
+    }
+    cols.push(Arc::new(evidence.finish()));
+    finish(schema::segments(), cols)
+}
+
+/// `comments.parquet` rows; `source_names[i]` is the path of comment file `i`.
+pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Result<RecordBatch> {
+    let n = comments.len();
+    let mut comment_id = StringBuilder::with_capacity(n, n * 8);
+    let mut visit_id = StringBuilder::with_capacity(n, n * 8);
+    let mut source_file = Dict::new();
+    let mut source_row = UInt64Builder::with_capacity(n);
+    let mut text = StringBuilder::with_capacity(n, n * 128);
+    let mut lang = Dict::new();
+    let mut lang_source = Dict::new();
+    let mut channel = Dict::new();
+    let mut criterion = StringBuilder::new();
+    let mut created_at = StringBuilder::new();
+    let mut n_segments = UInt32Builder::with_capacity(n);
+    let mut irritants = ListBuilder::new(StringBuilder::new());
+    let mut counts: Vec<UInt32Builder> = (0..4).map(|_| UInt32Builder::with_capacity(n)).collect();
+    let mut sentiment_min = Dict::new();
+    let mut sentiment_mean = Float64Builder::with_capacity(n);
+    let mut repairs: Vec<BooleanBuilder> =
+        (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect();
+    for c in comments {
+        let t = TextTally::of_comment(&c.predictions);
+        comment_id.append_value(&c.comment.comment_id);
+        visit_id.append_value(&c.comment.visit_id);
+        source_file.append_value(&source_names[c.comment.file_index]);
+        source_row.append_value(c.comment.row);
+        text.append_value(&c.normalised.text);
+        lang.append_value(c.lang.as_str());
+        lang_source.append_value(c.lang_source.as_str());
+        channel.append_option(c.comment.channel.as_deref());
+        criterion.append_option(c.comment.criterion.as_deref());
+        created_at.append_option(c.comment.created_at.as_deref());
+        n_segments.append_value(t.n_segments);
+        push_irritants(&mut irritants, t.irritants);
+        for (b, v) in counts.iter_mut().zip(t.per_category) {
+            b.append_value(v);
+        }
+        sentiment_min.append_option(t.sentiment_min.map(Sentiment::as_str));
+        sentiment_mean.append_option(t.sentiment_mean());
+        let r = c.normalised.repairs;
+        for (b, v) in repairs.iter_mut().zip([
+            c.comment.invalid_utf8,
+            r.mojibake,
+            r.control_chars,
+            r.whitespace,
+        ]) {
+            b.append_value(v);
+        }
+    }
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(comment_id.finish()),
+        Arc::new(visit_id.finish()),
+        Arc::new(source_file.finish()),
+        Arc::new(source_row.finish()),
+        Arc::new(text.finish()),
+        Arc::new(lang.finish()),
+        Arc::new(lang_source.finish()),
+        Arc::new(channel.finish()),
+        Arc::new(criterion.finish()),
+        Arc::new(created_at.finish()),
+        Arc::new(n_segments.finish()),
+        Arc::new(irritants.finish()),
+    ];
+    cols.extend(counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    cols.push(Arc::new(sentiment_min.finish()));
+    cols.push(Arc::new(sentiment_mean.finish()));
+    cols.extend(repairs.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    finish(schema::comments(), cols)
+}
+
+/// `visits.parquet` rows, with the pass-through columns of the visits file.
+pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch> {
+    let n = rows.len();
+    let mut visit_id = StringBuilder::with_capacity(n, n * 8);
+    let mut store_id = StringBuilder::new();
+    let mut visit_date = StringBuilder::new();
+    let mut channel = Dict::new();
+    let mut has: Vec<BooleanBuilder> = (0..3).map(|_| BooleanBuilder::with_capacity(n)).collect();
+    let mut score = Float64Builder::with_capacity(n);
+    let mut answered = UInt32Builder::with_capacity(n);
+    let mut na = UInt32Builder::with_capacity(n);
+    let mut sections = struct_list(schema::section_score_fields());
+    let mut n_comments = UInt32Builder::with_capacity(n);
+    let mut n_segments = UInt32Builder::with_capacity(n);
+    let mut counts: Vec<UInt32Builder> = (0..4).map(|_| UInt32Builder::with_capacity(n)).collect();
+    let mut irritants = ListBuilder::new(StringBuilder::new());
+    let mut negative_share = Float64Builder::with_capacity(n);
+    let mut sentiment_mean = Float64Builder::with_capacity(n);
+    let mut dissonances = struct_list(schema::dissonance_fields());
+    let mut extra: Vec<StringBuilder> =
+        extra_columns.iter().map(|_| StringBuilder::new()).collect();
+    for r in rows {
+        visit_id.append_value(&r.visit_id);
+        let meta = r.meta.as_ref();
+        store_id.append_option(meta.and_then(|m| m.store_id.as_deref()));
+        visit_date.append_option(meta.and_then(|m| m.visit_date.as_deref()));
+        channel.append_option(meta.and_then(|m| m.channel.as_deref()));
+        for (b, v) in has
+            .iter_mut()
+            .zip([meta.is_some(), r.has_checklist, r.text.n_comments > 0])
+        {
+            b.append_value(v);
+        }
+        score.append_option(r.checklist.score());
+        answered.append_value(r.checklist.answered);
+        na.append_value(r.checklist.not_applicable);
+        let items = sections.values();
+        for (name, t) in &r.sections {
+            if let Some(s) = t.score() {
+                items
+                    .field_builder::<StringBuilder>(0)
+                    .unwrap()
+                    .append_value(name);
+                items
+                    .field_builder::<Float64Builder>(1)
+                    .unwrap()
+                    .append_value(s);
+                items
+                    .field_builder::<UInt32Builder>(2)
+                    .unwrap()
+                    .append_value(t.answered);
+                items.append(true);
+            }
+        }
+        sections.append(true);
+        n_comments.append_value(r.text.n_comments);
+        n_segments.append_value(r.text.n_segments);
+        for (b, v) in counts.iter_mut().zip(r.text.per_category) {
+            b.append_value(v);
+        }
+        push_irritants(&mut irritants, r.text.irritants);
+        negative_share.append_option(r.text.negative_share());
+        sentiment_mean.append_option(r.text.sentiment_mean());
+        let items = dissonances.values();
+        for d in &r.dissonances {
+            items
+                .field_builder::<StringBuilder>(0)
+                .unwrap()
+                .append_value(&d.criterion);
+            items
+                .field_builder::<StringBuilder>(1)
+                .unwrap()
+                .append_value(d.category.as_str());
+            items
+                .field_builder::<Float64Builder>(2)
+                .unwrap()
+                .append_value(d.score);
+            items
+                .field_builder::<StringBuilder>(3)
+                .unwrap()
+                .append_value(d.kind.as_str());
+            items.append(true);
+        }
+        dissonances.append(true);
+        for (i, b) in extra.iter_mut().enumerate() {
+            b.append_option(meta.and_then(|m| m.extra.get(i).cloned().flatten()));
+        }
+    }
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(visit_id.finish()),
+        Arc::new(store_id.finish()),
+        Arc::new(visit_date.finish()),
+        Arc::new(channel.finish()),
+    ];
+    cols.extend(has.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    cols.push(Arc::new(score.finish()));
+    cols.push(Arc::new(answered.finish()));
+    cols.push(Arc::new(na.finish()));
+    cols.push(Arc::new(sections.finish()));
+    cols.push(Arc::new(n_comments.finish()));
+    cols.push(Arc::new(n_segments.finish()));
+    cols.extend(counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    cols.push(Arc::new(irritants.finish()));
+    cols.push(Arc::new(negative_share.finish()));
+    cols.push(Arc::new(sentiment_mean.finish()));
+    cols.push(Arc::new(dissonances.finish()));
+    cols.extend(extra.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    finish(schema::visits(extra_columns), cols)
+}
+
+/// `checklist.parquet` rows.
+pub fn checklist(answers: &[ChecklistAnswer]) -> Result<RecordBatch> {
+    let n = answers.len();
+    let mut visit_id = StringBuilder::with_capacity(n, n * 8);
+    let mut criterion = StringBuilder::with_capacity(n, n * 16);
+    let mut section = Dict::new();
+    let mut category = Dict::new();
+    let mut score = Float64Builder::with_capacity(n);
+    let mut max_score = Float64Builder::with_capacity(n);
+    let mut normalised = Float64Builder::with_capacity(n);
+    let mut na = BooleanBuilder::with_capacity(n);
+    let mut source_file = Dict::new();
+    let mut source_row = UInt64Builder::with_capacity(n);
+    for a in answers {
+        visit_id.append_value(&a.visit_id);
+        criterion.append_value(&a.criterion);
+        section.append_option(a.section.as_deref());
+        category.append_option(a.category.map(Irritant::as_str));
+        score.append_option(a.score);
+        max_score.append_value(a.max_score);
+        normalised.append_option(a.normalised());
+        na.append_value(a.score.is_none());
+        source_file.append_value(a.file.display().to_string());
+        source_row.append_value(a.row);
+    }
+    finish(
+        schema::checklist(),
+        vec![
+            Arc::new(visit_id.finish()),
+            Arc::new(criterion.finish()),
+            Arc::new(section.finish()),
+            Arc::new(category.finish()),
+            Arc::new(score.finish()),
+            Arc::new(max_score.finish()),
+            Arc::new(normalised.finish()),
+            Arc::new(na.finish()),
+            Arc::new(source_file.finish()),
+            Arc::new(source_row.finish()),
+        ],
+    )
+}
+
+/// `rejects.parquet` rows.
+pub fn rejects(rejects: &[Reject]) -> Result<RecordBatch> {
+    let mut source_file = Dict::new();
+    let mut input = Dict::new();
+    let mut row = UInt64Builder::with_capacity(rejects.len());
+    let mut column = StringBuilder::new();
+    let mut raw = StringBuilder::new();
+    let mut reason = StringBuilder::new();
+    for r in rejects {
+        source_file.append_value(r.file.display().to_string());
+        input.append_value(r.input.as_str());
+        row.append_option(r.row);
+        column.append_option(r.column.as_deref());
+        raw.append_value(&r.raw);
+        reason.append_value(&r.reason);
+    }
+    finish(
+        schema::rejects(),
+        vec![
+            Arc::new(source_file.finish()),
+            Arc::new(input.finish()),
+            Arc::new(row.finish()),
+            Arc::new(column.finish()),
+            Arc::new(raw.finish()),
+            Arc::new(reason.finish()),
+        ],
+    )
+}
