@@ -187,11 +187,29 @@ impl LinearModel {
             .collect();
         let sentiment = Sentiment::ALL[argmax(&sentiment_probs)];
         let mut evidence = Vec::new();
+        // A term that occurs twice counts once, with its contributions summed.
+        let mut distinct: Vec<(usize, [f32; 4])> = Vec::new();
+        if !irritants.is_empty() {
+            let mut first: std::collections::HashMap<&str, usize> =
+                std::collections::HashMap::new();
+            for (t, w) in per_term.iter().enumerate() {
+                match first.get(terms[t].as_str()) {
+                    Some(&k) => {
+                        for (sum, x) in distinct[k].1.iter_mut().zip(w) {
+                            *sum += x;
+                        }
+                    }
+                    None => {
+                        first.insert(terms[t].as_str(), distinct.len());
+                        distinct.push((t, *w));
+                    }
+                }
+            }
+        }
         for c in irritants.iter() {
-            let mut scored: Vec<(usize, f32)> = per_term
+            let mut scored: Vec<(usize, f32)> = distinct
                 .iter()
-                .enumerate()
-                .map(|(t, w)| (t, w[c.index()]))
+                .map(|(t, w)| (*t, w[c.index()]))
                 .filter(|(_, w)| *w > 0.0)
                 .collect();
             // Ties broken by position, so evidence is deterministic.
@@ -333,6 +351,15 @@ mod tests {
         assert_eq!(p.sentiment, Sentiment::Negative);
         let s: f32 = p.sentiment_probs.iter().sum();
         assert!((s - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_repeated_term_is_one_piece_of_evidence() {
+        let p = toy().predict("Caisse fermée, attente en caisse");
+        let caisse: Vec<_> = p.evidence.iter().filter(|e| e.term == "caisse").collect();
+        assert_eq!(caisse.len(), 1);
+        let once = toy().predict("Attente en caisse");
+        assert!(caisse[0].weight > once.evidence[0].weight);
     }
 
     #[test]
