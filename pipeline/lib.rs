@@ -16,6 +16,7 @@
 
 pub mod classify;
 pub mod error;
+pub mod evaluate;
 pub mod ingest;
 pub mod join;
 pub mod normalise;

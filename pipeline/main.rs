@@ -1,4 +1,4 @@
-//! The `irritant` command line: `run`, `train` and `schema`.
+//! The `irritant` command line: `run`, `train`, `eval` and `schema`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,12 +6,17 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use std::io::Write;
+
 use irritant::classify::features::FeatureConfig;
-use irritant::classify::{labelled, train};
+use irritant::classify::{self, labelled, train};
+use irritant::evaluate;
 use irritant::ingest::checklist::Layout;
 use irritant::ingest::{ColumnNames, Format};
 use irritant::run::{run, RunConfig};
 use irritant::segment::SegmentRules;
+use irritant::write::atomic::{write_file_atomically, Staging};
+use irritant::write::parquet_table::TableWriter;
 use irritant::write::schema;
 
 /// Find irritants (customer-journey pain points) and sentiment in mystery-shopping
@@ -29,8 +34,29 @@ enum Command {
     Run(RunArgs),
     /// Train a linear model from labelled JSONL (the formats of TAXONOMY.md).
     Train(TrainArgs),
+    /// Score a model on gold labelled JSONL (segments, or transcripts turn by turn).
+    Eval(EvalArgs),
     /// Print the schema of the output tables.
     Schema(SchemaArgs),
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Model name (a folder of models/) or directory; the embedded default when omitted.
+    #[arg(long, value_name = "NAME_OR_DIR")]
+    model: Option<String>,
+    /// Gold labelled JSONL file; repeatable.
+    #[arg(long, required = true, value_name = "FILE")]
+    gold: Vec<PathBuf>,
+    /// Write metrics.json and predictions.parquet into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print the metrics JSON alone on stdout instead of the Markdown report.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 #[derive(Args)]
@@ -121,6 +147,9 @@ struct TrainArgs {
     l2: f32,
     #[arg(long, default_value_t = train::TrainConfig::default().seed)]
     seed: u64,
+    /// Also run K-fold cross-validation on the training data and record it in the card.
+    #[arg(long, value_name = "K")]
+    cv: Option<usize>,
 }
 
 #[derive(Args)]
@@ -217,7 +246,15 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     };
     let (train_data, train_files) = describe(&a.data)?;
     let (dev_data, dev_files) = describe(&a.dev)?;
-    let (model, card) = train::train(&train_data, train_files, &dev_data, dev_files, &cfg)?;
+    let (model, mut card) = train::train(&train_data, train_files, &dev_data, dev_files, &cfg)?;
+    if let Some(k) = a.cv {
+        let cv = train::cross_validate(&train_data, &dev_data, k, &cfg)?;
+        eprintln!(
+            "cross-validation ({k} folds): irritant macro F1 {:.3} ± {:.3}, sentiment macro F1 {:.3} ± {:.3}",
+            cv.irritant_macro_f1_mean, cv.irritant_macro_f1_std, cv.sentiment_macro_f1_mean, cv.sentiment_macro_f1_std
+        );
+        card.cross_validation = Some(cv);
+    }
     train::save(&a.out, &model, &card)?;
     eprintln!(
         "irritant: trained {} on {} segments → {}",
@@ -230,6 +267,36 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
             "dev: irritant macro F1 {:.3}, micro F1 {:.3}; sentiment accuracy {:.3}, macro F1 {:.3}",
             i.macro_f1, i.micro_f1, s.accuracy, s.macro_f1
         );
+    }
+    Ok(())
+}
+
+fn cmd_eval(a: EvalArgs) -> Result<()> {
+    let classifier = classify::load(a.model.as_deref())?;
+    let gold = labelled::read_files(&a.gold)?;
+    if gold.is_empty() {
+        bail!("the gold files hold no labelled segment");
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads)
+        .build()?;
+    let files = a.gold.iter().map(|p| p.display().to_string()).collect();
+    let (report, preds) = pool.install(|| evaluate::evaluate(classifier.as_ref(), &gold, files));
+    let mut json = serde_json::to_vec_pretty(&report)?;
+    json.push(b'\n');
+    if let Some(out) = &a.out {
+        let staging = Staging::new(out)?;
+        let mut w =
+            TableWriter::create(&staging.path("predictions.parquet"), schema::predictions())?;
+        w.write(&evaluate::predictions_batch(&gold, &preds)?)?;
+        w.finish()?;
+        write_file_atomically(&staging.path("metrics.json"), &json)?;
+        staging.commit(&["predictions.parquet", "metrics.json"])?;
+    }
+    if a.json {
+        std::io::stdout().write_all(&json)?;
+    } else {
+        print!("{}", evaluate::render_markdown(&report));
     }
     Ok(())
 }
@@ -283,6 +350,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd_run(a),
         Command::Train(a) => cmd_train(a),
+        Command::Eval(a) => cmd_eval(a),
         Command::Schema(a) => cmd_schema(a),
     };
     match result {

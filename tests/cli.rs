@@ -554,3 +554,56 @@ fn a_bad_label_in_training_data_names_file_and_line() {
         "{err}"
     );
 }
+
+#[test]
+fn eval_scores_transcripts_turn_by_turn_and_writes_its_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval");
+    let o = run_ok(&[
+        "eval",
+        "--gold",
+        &fixture("gold_transcripts.jsonl"),
+        "--gold",
+        &root()
+            .join("data/labelled/test.jsonl")
+            .display()
+            .to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--json",
+    ]);
+    let printed: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("--json prints JSON alone");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(printed, written);
+    let test_lines = std::fs::read_to_string(root().join("data/labelled/test.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    let n = printed["n"].as_u64().unwrap() as usize;
+    assert_eq!(
+        n,
+        6 + test_lines,
+        "four and two transcript turns, plus the test split"
+    );
+    for c in ["digital", "phygital_bridge", "third_party", "physical"] {
+        let f1 = printed["irritants"]["per_class"][c]["f1"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&f1));
+    }
+    let macro_f1 = printed["irritants"]["macro_f1"].as_f64().unwrap();
+    let ci = printed["irritants"]["macro_f1_ci95"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() <= macro_f1 && macro_f1 <= ci[1].as_f64().unwrap());
+    assert!(printed["sentiment"]["accuracy"].as_f64().unwrap() > 0.5);
+    assert!(
+        printed["by_lang"]["fr"]["n"].as_u64().unwrap() > 0
+            && printed["by_lang"]["en"]["n"].as_u64().unwrap() > 0
+    );
+    let preds = read_table(&out.join("predictions.parquet"));
+    assert_eq!(preds.num_rows(), n);
+    let ids = strings(&preds, "id");
+    assert_eq!(ids[1].as_deref(), Some("tx1#1"));
+    // The default model beats always answering "no irritant": its macro F1 on the held-out
+    // test split is well above 0 (what that baseline scores).
+    assert!(macro_f1 > 0.5, "macro F1 {macro_f1}");
+}

@@ -69,21 +69,92 @@ pub struct ModelCard {
     pub train_label_counts: std::collections::BTreeMap<String, usize>,
     pub dev_irritants: Option<IrritantScores>,
     pub dev_sentiment: Option<SentimentScores>,
+    /// K-fold cross-validation on the training data, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_validation: Option<CrossValidation>,
+}
+
+/// Macro F1s of a K-fold cross-validation: each fold scored by a model fitted on the
+/// others (thresholds tuned on the dev split when there is one, else 0.5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossValidation {
+    pub folds: usize,
+    pub irritant_macro_f1: Vec<f64>,
+    pub sentiment_macro_f1: Vec<f64>,
+    pub irritant_macro_f1_mean: f64,
+    pub irritant_macro_f1_std: f64,
+    pub sentiment_macro_f1_mean: f64,
+    pub sentiment_macro_f1_std: f64,
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
+    (m, var.sqrt())
+}
+
+/// K-fold cross-validation of `cfg` on `data`; folds are drawn with the training seed.
+pub fn cross_validate(
+    data: &[LabelledSegment],
+    dev: &[LabelledSegment],
+    k: usize,
+    cfg: &TrainConfig,
+) -> Result<CrossValidation> {
+    ensure!(
+        k >= 2 && k <= data.len(),
+        "--cv needs between 2 and {} folds",
+        data.len()
+    );
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    let mut rng = SplitMix64(cfg.seed ^ 0x00c0_ffee);
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let (mut irr, mut sent) = (Vec::new(), Vec::new());
+    for fold in 0..k {
+        let (mut fit_on, mut held) = (Vec::new(), Vec::new());
+        for (pos, &i) in order.iter().enumerate() {
+            if pos % k == fold {
+                held.push(data[i].clone());
+            } else {
+                fit_on.push(data[i].clone());
+            }
+        }
+        let mut model = fit(&fit_on, cfg)?;
+        if !dev.is_empty() {
+            model.header.thresholds = tune_thresholds(&model, dev);
+        }
+        let (i, s) = score(&model, &held);
+        irr.push(i.macro_f1);
+        sent.push(s.macro_f1);
+    }
+    let (im, is) = mean_std(&irr);
+    let (sm, ss) = mean_std(&sent);
+    Ok(CrossValidation {
+        folds: k,
+        irritant_macro_f1: irr,
+        sentiment_macro_f1: sent,
+        irritant_macro_f1_mean: im,
+        irritant_macro_f1_std: is,
+        sentiment_macro_f1_mean: sm,
+        sentiment_macro_f1_std: ss,
+    })
 }
 
 /// SplitMix64: a tiny, fixed PRNG so shuffles are identical everywhere.
-struct SplitMix64(u64);
+pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
     }
 }
 
@@ -261,6 +332,7 @@ pub fn train(
         train_label_counts: counts,
         dev_irritants,
         dev_sentiment,
+        cross_validation: None,
     };
     Ok((model, card))
 }
@@ -351,6 +423,13 @@ pub fn render_card(card: &ModelCard) -> String {
             s,
             "\nIrritants: macro F1 {:.3}, micro F1 {:.3}, exact match {:.3}, any-irritant F1 {:.3}.  \nSentiment: accuracy {:.3}, macro F1 {:.3}.",
             i.macro_f1, i.micro_f1, i.exact_match, i.any.f1, se.accuracy, se.macro_f1
+        );
+    }
+    if let Some(cv) = &card.cross_validation {
+        let _ = writeln!(
+            s,
+            "\n## Cross-validation\n\n{} folds of the training data: irritant macro F1 {:.3} ± {:.3}, sentiment macro F1 {:.3} ± {:.3} (mean ± standard deviation over folds).",
+            cv.folds, cv.irritant_macro_f1_mean, cv.irritant_macro_f1_std, cv.sentiment_macro_f1_mean, cv.sentiment_macro_f1_std
         );
     }
     let _ = writeln!(

@@ -16,8 +16,16 @@ use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 
 use crate::taxonomy::{Irritant, Sentiment};
 
-/// The output tables, in the order `irritant schema` lists them.
-pub const TABLES: [&str; 5] = ["segments", "comments", "visits", "checklist", "rejects"];
+/// The output tables, in the order `irritant schema` lists them: the five of
+/// `irritant run`, then `predictions`, written by `irritant eval`.
+pub const TABLES: [&str; 6] = [
+    "segments",
+    "comments",
+    "visits",
+    "checklist",
+    "rejects",
+    "predictions",
+];
 
 fn col(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
     Field::new(name, data_type, nullable).with_metadata(HashMap::from([(
@@ -441,6 +449,53 @@ pub fn rejects() -> SchemaRef {
     ]))
 }
 
+/// `predictions.parquet` of `irritant eval`: one row per gold segment or turn.
+pub fn predictions() -> SchemaRef {
+    let mut f = vec![
+        col(
+            "id",
+            DataType::Utf8,
+            false,
+            "Gold id (`#N` appended for turn N of a transcript).",
+        ),
+        col("lang", dict(), false, "Language given by the gold file."),
+        col("text", DataType::Utf8, false, "The gold text."),
+        col("gold_irritants", string_list(), false, "Gold categories."),
+        col("irritants", string_list(), false, "Predicted categories."),
+    ];
+    for c in Irritant::ALL {
+        f.push(col(
+            &format!("{c}_prob"),
+            DataType::Float32,
+            false,
+            &format!("Probability of `{c}`."),
+        ));
+    }
+    f.push(col("gold_sentiment", dict(), false, "Gold sentiment."));
+    f.push(col("sentiment", dict(), false, "Predicted sentiment."));
+    for s in Sentiment::ALL {
+        f.push(col(
+            &format!("sentiment_{s}"),
+            DataType::Float32,
+            false,
+            &format!("Probability of `{s}` sentiment."),
+        ));
+    }
+    f.push(col(
+        "irritants_correct",
+        DataType::Boolean,
+        false,
+        "All four category decisions are right.",
+    ));
+    f.push(col(
+        "sentiment_correct",
+        DataType::Boolean,
+        false,
+        "The sentiment is right.",
+    ));
+    Arc::new(Schema::new(f))
+}
+
 /// The schema of a table by name (`visits` without pass-through columns).
 pub fn by_name(table: &str) -> Option<SchemaRef> {
     Some(match table {
@@ -449,6 +504,7 @@ pub fn by_name(table: &str) -> Option<SchemaRef> {
         "visits" => visits(&[]),
         "checklist" => checklist(),
         "rejects" => rejects(),
+        "predictions" => predictions(),
         _ => return None,
     })
 }
@@ -481,9 +537,11 @@ pub fn markdown() -> String {
     let mut s = String::new();
     for t in TABLES {
         let schema = by_name(t).expect("known table");
-        s.push_str(&format!(
-            "#### `{t}.parquet`\n\n| column | type | null | description |\n|---|---|---|---|\n"
-        ));
+        s.push_str(&format!("#### `{t}.parquet`\n\n"));
+        if t == "predictions" {
+            s.push_str("Written by `irritant eval --out DIR`, beside `metrics.json`.\n\n");
+        }
+        s.push_str("| column | type | null | description |\n|---|---|---|---|\n");
         for f in schema.fields() {
             s.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
