@@ -95,6 +95,10 @@ pub struct EvalReport {
     pub sentiment: SentimentReport,
     pub by_lang: BTreeMap<String, LanguageReport>,
     pub worst_errors: Vec<ErrorExample>,
+    /// Classification throughput of this evaluation (normalisation included), on the
+    /// threads it ran with.
+    pub predict_segments_per_second: f64,
+    pub threads: usize,
 }
 
 fn names(set: IrritantSet) -> Vec<String> {
@@ -142,7 +146,9 @@ pub fn evaluate(
     gold: &[LabelledSegment],
     gold_files: Vec<String>,
 ) -> (EvalReport, Vec<Prediction>) {
+    let started = std::time::Instant::now();
     let preds = predict(classifier, gold);
+    let predict_seconds = started.elapsed().as_secs_f64();
     let gi: Vec<IrritantSet> = gold.iter().map(|s| s.irritants).collect();
     let pi: Vec<IrritantSet> = preds.iter().map(|p| p.irritants).collect();
     let gs: Vec<Sentiment> = gold.iter().map(|s| s.sentiment).collect();
@@ -257,6 +263,8 @@ pub fn evaluate(
         },
         by_lang,
         worst_errors: errors,
+        predict_segments_per_second: n as f64 / predict_seconds.max(1e-9),
+        threads: rayon::current_num_threads(),
     };
     (report, preds)
 }
@@ -353,6 +361,11 @@ pub fn render_markdown(r: &EvalReport) -> String {
         s,
         "\nAccuracy **{:.3}**, macro F1 **{:.3}** (95% CI {:.3}–{:.3}), ECE {:.3}.\n",
         se.scores.accuracy, se.scores.macro_f1, se.macro_f1_ci95[0], se.macro_f1_ci95[1], se.ece
+    );
+    let _ = writeln!(
+        s,
+        "Classified {:.0} segments/s on {} thread(s).\n",
+        r.predict_segments_per_second, r.threads
     );
     let _ = writeln!(s, "## By language\n\n| lang | n | irritant macro F1 | micro F1 | sentiment accuracy | sentiment macro F1 |\n|---|---|---|---|---|---|");
     for (lang, l) in &r.by_lang {

@@ -145,7 +145,13 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     ]);
     let m = assert_accounts(&out);
     assert!(m.accounting.comments.read >= 800);
-    assert_eq!(m.accounting.comments.rejected, 0);
+    // The sample ends with three faulty export rows: an empty text, a repeated id and a
+    // missing visit.
+    assert_eq!(m.accounting.comments.rejected, 3);
+    let reasons = strings(&read_table(&out.join("rejects.parquet")), "reason");
+    assert_eq!(reasons[0].as_deref(), Some("empty text"));
+    assert!(reasons[1].as_deref().unwrap().starts_with("duplicate comment_id \"C000899\""));
+    assert_eq!(reasons[2].as_deref(), Some("missing visit_id"));
     assert_eq!(m.model.id, "linear-fr-en");
     assert_eq!(m.model.sha256.len(), 64);
 
