@@ -4,8 +4,9 @@ Run from the repository root (needs `pip install fasttext==0.9.3`, which compile
 
     python3 benches/fasttext_compare.py
 
-Both models are fitted on data/labelled/train.jsonl. Their choices are made on the dev
-split only: fastText's hyper-parameters (a small grid) and, for both, the per-category
+Both models are fitted on the train split (data/labelled/train.jsonl and the turns of
+data/labelled/transcripts/train.jsonl). Their choices are made on the dev
+split only (segments and transcript turns): fastText's hyper-parameters (a small grid) and, for both, the per-category
 decision thresholds. Both are then scored once on data/labelled/test.jsonl with the same
 metric definitions as `irritant eval` (macro F1 = mean of the per-class F1s). fastText is
 used as a skilled user would: one one-vs-all model for the multi-label irritants (with
@@ -107,6 +108,11 @@ def tune_thresholds(probs, gold):
     return out
 
 
+def top_sentiment(model, text, fallback):
+    probs = ft_probs(model, text)
+    return max(probs.items(), key=lambda kv: kv[1])[0] if probs else fallback
+
+
 def decide(probs, thresholds):
     return [{c for c in LABELS if p.get(c, 0) >= thresholds[c]} for p in probs]
 
@@ -120,8 +126,9 @@ def irritant_eval(model_dir, gold_path, threads):
 
 
 def main():
-    train = read(os.path.join(ROOT, "data/labelled/train.jsonl"))
-    dev = read(os.path.join(ROOT, "data/labelled/dev.jsonl"))
+    lab = lambda f: os.path.join(ROOT, "data/labelled", f)
+    train = read(lab("train.jsonl")) + read(lab("transcripts/train.jsonl"))
+    dev = read(lab("dev.jsonl")) + read(lab("transcripts/dev.jsonl"))
     test_path = os.path.join(ROOT, "data/labelled/test.jsonl")
     test = read(test_path)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -131,8 +138,8 @@ def main():
     model_dir = os.path.join(tmp, "linear")
     t0 = time.perf_counter()
     subprocess.run(
-        [BIN, "train", "--data", os.path.join(ROOT, "data/labelled/train.jsonl"),
-         "--dev", os.path.join(ROOT, "data/labelled/dev.jsonl"), "--out", model_dir],
+        [BIN, "train", "--data", lab("train.jsonl"), "--data", lab("transcripts/train.jsonl"),
+         "--dev", lab("dev.jsonl"), "--dev", lab("transcripts/dev.jsonl"), "--out", model_dir],
         check=True, capture_output=True,
     )
     irr_train_s = time.perf_counter() - t0
@@ -143,6 +150,9 @@ def main():
     write_ft(train, ft_irr_path, "irritants")
     write_ft(train, ft_sent_path, "sentiment")
     dev_gold = [set(r["irritants"]) for r in dev]
+    # fastText predicts nothing for a text with no token it knows: fall back to the
+    # training split's most frequent sentiment.
+    majority = max(SENTIMENTS, key=lambda s: sum(r["sentiment"] == s for r in train))
     grid = list(itertools.product([10, 25, 50], [0.1, 0.5, 1.0], [(0, 0), (3, 5)]))
     best_irr, best_sent = None, None
     for epoch, lr, (minn, maxn) in grid:
@@ -160,7 +170,7 @@ def main():
             s = fasttext.train_supervised(ft_sent_path, loss="softmax", **args)
         except RuntimeError:
             continue
-        pred = [max(ft_probs(s, r["text"]).items(), key=lambda kv: kv[1])[0] for r in dev]
+        pred = [top_sentiment(s, r["text"], majority) for r in dev]
         score = sentiment_macro_f1([r["sentiment"] for r in dev], pred)
         if best_sent is None or score > best_sent[0]:
             best_sent = (score, args)
@@ -171,7 +181,7 @@ def main():
     ft_train_s = time.perf_counter() - t0
     test_gold = [set(r["irritants"]) for r in test]
     ft_irr_f1 = irritant_macro_f1(test_gold, decide([ft_probs(ft_irr, r["text"]) for r in test], best_irr[2]))
-    ft_sent_pred = [max(ft_probs(ft_sent, r["text"]).items(), key=lambda kv: kv[1])[0] for r in test]
+    ft_sent_pred = [top_sentiment(ft_sent, r["text"], majority) for r in test]
     ft_sent_f1 = sentiment_macro_f1([r["sentiment"] for r in test], ft_sent_pred)
 
     # Throughput on the same 30,000 segments.

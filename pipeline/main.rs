@@ -138,6 +138,9 @@ struct TrainArgs {
     /// Largest character n-gram.
     #[arg(long, default_value_t = FeatureConfig::default().char_max)]
     char_max: u32,
+    /// Value of a character n-gram relative to a word.
+    #[arg(long, default_value_t = FeatureConfig::default().char_weight)]
+    char_weight: f32,
     #[arg(long, default_value_t = train::TrainConfig::default().epochs)]
     epochs: u32,
     #[arg(long, default_value_t = train::TrainConfig::default().learning_rate)]
@@ -222,6 +225,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
             word_ngrams: a.word_ngrams,
             char_min: a.char_min,
             char_max: a.char_max,
+            char_weight: a.char_weight,
         },
         epochs: a.epochs,
         learning_rate: a.learning_rate,

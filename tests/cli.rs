@@ -150,7 +150,10 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     assert_eq!(m.accounting.comments.rejected, 3);
     let reasons = strings(&read_table(&out.join("rejects.parquet")), "reason");
     assert_eq!(reasons[0].as_deref(), Some("empty text"));
-    assert!(reasons[1].as_deref().unwrap().starts_with("duplicate comment_id \"C000899\""));
+    assert!(reasons[1]
+        .as_deref()
+        .unwrap()
+        .starts_with("duplicate comment_id \"C000899\""));
     assert_eq!(reasons[2].as_deref(), Some("missing visit_id"));
     assert_eq!(m.model.id, "linear-fr-en");
     assert_eq!(m.model.sha256.len(), 64);
@@ -526,12 +529,20 @@ fn training_is_reproducible_and_the_default_model_comes_from_the_committed_data(
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("linear-fr-en");
     let m = model.display().to_string();
-    let train = root()
-        .join("data/labelled/train.jsonl")
-        .display()
-        .to_string();
-    let dev = root().join("data/labelled/dev.jsonl").display().to_string();
-    run_ok(&["train", "--data", &train, "--dev", &dev, "--out", &m]);
+    let data = |f: &str| root().join("data/labelled").join(f).display().to_string();
+    run_ok(&[
+        "train",
+        "--data",
+        &data("train.jsonl"),
+        "--data",
+        &data("transcripts/train.jsonl"),
+        "--dev",
+        &data("dev.jsonl"),
+        "--dev",
+        &data("transcripts/dev.jsonl"),
+        "--out",
+        &m,
+    ]);
     let trained = std::fs::read(model.join("model.irm")).unwrap();
     let committed = std::fs::read(root().join("models/linear-fr-en/model.irm")).unwrap();
     assert!(

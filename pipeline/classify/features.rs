@@ -15,7 +15,7 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 /// Which n-grams to extract and how many hash buckets to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FeatureConfig {
     /// `2^bits` hash buckets.
     pub bits: u32,
@@ -25,6 +25,9 @@ pub struct FeatureConfig {
     pub char_min: u32,
     /// Largest character n-gram.
     pub char_max: u32,
+    /// Value of a character n-gram feature relative to a word feature (1.0). A word
+    /// yields many n-grams, so without a lower weight they drown the words and bigrams.
+    pub char_weight: f32,
 }
 
 impl Default for FeatureConfig {
@@ -34,20 +37,22 @@ impl Default for FeatureConfig {
             word_ngrams: 2,
             char_min: 3,
             char_max: 5,
+            char_weight: 0.1,
         }
     }
 }
 
-/// The features of one text: bucket indices with the term each one came from. Values are
-/// implicit: every feature weighs `scale` (1/sqrt(number of features)), so a long segment
-/// does not score higher just for being long.
+/// The features of one text: bucket indices, their values, and the term each one came
+/// from. Values are 1 for words and word pairs and `char_weight` for character n-grams,
+/// then scaled so that the vector has unit length: a long segment does not score higher
+/// just for being long.
 #[derive(Debug, Default, Clone)]
 pub struct Features {
     pub buckets: Vec<u32>,
-    /// For each bucket above, an index into `terms`.
+    pub values: Vec<f32>,
+    /// For each bucket above, an index into `terms` (`u32::MAX` for the constant feature).
     pub term_of: Vec<u32>,
     pub terms: Vec<String>,
-    pub scale: f32,
 }
 
 /// Lower-cases, strips accents, maps digits to `0` and apostrophes to `'`.
@@ -130,12 +135,14 @@ pub fn extract(text: &str, cfg: &FeatureConfig) -> Features {
     let mask = (1u64 << cfg.bits) - 1;
     let mut f = Features::default();
     f.buckets.push((hash(b'B', &[]) & mask) as u32); // bias-like feature present in every text
+    f.values.push(1.0);
     f.term_of.push(u32::MAX);
     let mut grams = String::new();
     for (ti, tok) in toks.iter().enumerate() {
         let term = ti as u32;
         f.terms.push((*tok).to_string());
         f.buckets.push((hash(b'W', &[tok]) & mask) as u32);
+        f.values.push(1.0);
         f.term_of.push(term);
         if cfg.char_min > 0 && tok.chars().next().is_some_and(char::is_alphanumeric) {
             grams.clear();
@@ -155,6 +162,7 @@ pub fn extract(text: &str, cfg: &FeatureConfig) -> Features {
                 for s in 0..=nchars - n {
                     let g = &grams[idx[s]..idx[s + n]];
                     f.buckets.push((hash(b'C', &[g]) & mask) as u32);
+                    f.values.push(cfg.char_weight);
                     f.term_of.push(term);
                 }
             }
@@ -166,10 +174,14 @@ pub fn extract(text: &str, cfg: &FeatureConfig) -> Features {
             f.terms.push(format!("{} {}", toks[w], toks[w + 1]));
             f.buckets
                 .push((hash(b'G', &[toks[w], toks[w + 1]]) & mask) as u32);
+            f.values.push(1.0);
             f.term_of.push(term);
         }
     }
-    f.scale = 1.0 / (f.buckets.len() as f32).sqrt();
+    let norm = f.values.iter().map(|v| v * v).sum::<f32>().sqrt();
+    for v in &mut f.values {
+        *v /= norm;
+    }
     f
 }
 
@@ -209,6 +221,9 @@ mod tests {
         };
         let f = extract("Le livreur a laissé le colis devant la porte.", &cfg);
         assert_eq!(f.buckets.len(), f.term_of.len());
+        assert_eq!(f.buckets.len(), f.values.len());
+        let norm: f32 = f.values.iter().map(|v| v * v).sum();
+        assert!((norm - 1.0).abs() < 1e-5);
         assert!(f.buckets.iter().all(|&b| b < 1 << 12));
         assert!(f.term_of[1..].iter().all(|&t| (t as usize) < f.terms.len()));
         assert!(f.terms.contains(&"livreur".to_string()));

@@ -157,14 +157,14 @@ impl LinearModel {
         } else {
             Vec::new()
         };
-        for (&b, &t) in f.buckets.iter().zip(&f.term_of) {
+        for ((&b, &t), &v) in f.buckets.iter().zip(&f.term_of).zip(&f.values) {
             let w = &self.weights[b as usize * HEADS..(b as usize + 1) * HEADS];
             for h in 0..HEADS {
-                z[h] += w[h] * f.scale;
+                z[h] += w[h] * v;
             }
             if with_terms && t != u32::MAX {
                 for (h, c) in per_term[t as usize].iter_mut().enumerate() {
-                    *c += w[h] * f.scale;
+                    *c += w[h] * v;
                 }
             }
         }

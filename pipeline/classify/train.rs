@@ -38,7 +38,7 @@ impl Default for TrainConfig {
             id: super::DEFAULT_MODEL.to_string(),
             features: FeatureConfig::default(),
             epochs: 25,
-            learning_rate: 0.1,
+            learning_rate: 0.2,
             l2: 1e-5,
             seed: 42,
         }
@@ -193,10 +193,10 @@ pub fn fit(data: &[LabelledSegment], cfg: &TrainConfig) -> Result<LinearModel> {
             let f = &feats[i];
             let y = targets(&data[i]);
             let mut z = bias;
-            for &b in &f.buckets {
+            for (&b, &v) in f.buckets.iter().zip(&f.values) {
                 let row = &w[b as usize * HEADS..(b as usize + 1) * HEADS];
                 for h in 0..HEADS {
-                    z[h] += row[h] * f.scale;
+                    z[h] += row[h] * v;
                 }
             }
             let (pi, ps) = heads_to_probs(&z);
@@ -211,10 +211,10 @@ pub fn fit(data: &[LabelledSegment], cfg: &TrainConfig) -> Result<LinearModel> {
                 bias_g2[h] += grad[h] * grad[h];
                 bias[h] -= cfg.learning_rate * grad[h] / (bias_g2[h].sqrt() + eps);
             }
-            for &b in &f.buckets {
+            for (&b, &v) in f.buckets.iter().zip(&f.values) {
                 let base = b as usize * HEADS;
                 for h in 0..HEADS {
-                    let g = grad[h] * f.scale + cfg.l2 * w[base + h];
+                    let g = grad[h] * v + cfg.l2 * w[base + h];
                     g2[base + h] += g * g;
                     w[base + h] -= cfg.learning_rate * g / (g2[base + h].sqrt() + eps);
                 }
@@ -374,8 +374,8 @@ pub fn render_card(card: &ModelCard) -> String {
     let h = &card.hyperparameters;
     let _ = writeln!(
         s,
-        "- Hyper-parameters: {} hash bits, word n-grams 1..{}, character n-grams {}..{}, {} epochs of AdaGrad, learning rate {}, L2 {}, seed {}\n",
-        h.features.bits, h.features.word_ngrams, h.features.char_min, h.features.char_max, h.epochs, h.learning_rate, h.l2, h.seed
+        "- Hyper-parameters: {} hash bits, word n-grams 1..{}, character n-grams {}..{} weighted {}, {} epochs of AdaGrad, learning rate {}, L2 {}, seed {}\n",
+        h.features.bits, h.features.word_ngrams, h.features.char_min, h.features.char_max, h.features.char_weight, h.epochs, h.learning_rate, h.l2, h.seed
     );
     let _ = writeln!(s, "## Data\n");
     let _ = writeln!(s, "| split | file | segments | sha256 |\n|---|---|---|---|");
