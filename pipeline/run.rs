@@ -159,9 +159,15 @@ fn progress_bar(enabled: bool) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     pb.set_style(
         ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} {human_pos} comments ({per_sec}) {msg}",
+            "{spinner} {elapsed_precise} {human_pos} comments ({rate}) {msg}",
         )
-        .expect("valid template"),
+        .expect("valid template")
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        ),
     );
     pb
 }
