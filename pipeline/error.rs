@@ -17,16 +17,10 @@ pub struct Location {
 
 impl Location {
     pub fn file(path: &Path) -> Self {
-        Location {
-            file: path.to_path_buf(),
-            row: None,
-        }
+        Location { file: path.to_path_buf(), row: None }
     }
     pub fn row(path: &Path, row: u64) -> Self {
-        Location {
-            file: path.to_path_buf(),
-            row: Some(row),
-        }
+        Location { file: path.to_path_buf(), row: Some(row) }
     }
 }
 
@@ -49,9 +43,6 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(location: Location, reason: impl Into<String>) -> Self {
-        InputError {
-            location,
-            reason: reason.into(),
-        }
+        InputError { location, reason: reason.into() }
     }
 }

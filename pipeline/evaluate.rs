@@ -14,18 +14,14 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use anyhow::Result;
-use arrow::array::{
-    ArrayRef, BooleanBuilder, Float32Builder, ListBuilder, StringBuilder, StringDictionaryBuilder,
-};
+use arrow::array::{ArrayRef, BooleanBuilder, Float32Builder, ListBuilder, StringBuilder, StringDictionaryBuilder};
 use arrow::datatypes::Int32Type;
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::labelled::LabelledSegment;
-use crate::classify::metrics::{
-    irritant_scores, sentiment_scores, IrritantScores, SentimentScores,
-};
+use crate::classify::metrics::{irritant_scores, sentiment_scores, IrritantScores, SentimentScores};
 use crate::classify::train::SplitMix64;
 use crate::classify::{Classifier, Prediction};
 use crate::normalise::normalise;
@@ -174,28 +170,17 @@ pub fn evaluate(
     let irr_pairs: Vec<(f32, bool)> = gold
         .iter()
         .zip(&preds)
-        .flat_map(|(g, p)| {
-            Irritant::ALL.map(|c| (p.irritant_probs[c.index()], g.irritants.contains(c)))
-        })
+        .flat_map(|(g, p)| Irritant::ALL.map(|c| (p.irritant_probs[c.index()], g.irritants.contains(c))))
         .collect();
     let sent_pairs: Vec<(f32, bool)> = gold
         .iter()
         .zip(&preds)
-        .map(|(g, p)| {
-            (
-                p.sentiment_probs[p.sentiment.index()],
-                p.sentiment == g.sentiment,
-            )
-        })
+        .map(|(g, p)| (p.sentiment_probs[p.sentiment.index()], p.sentiment == g.sentiment))
         .collect();
 
     let mut by_lang: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, s) in gold.iter().enumerate() {
-        let lang = if s.lang.is_empty() {
-            "unknown"
-        } else {
-            s.lang.as_str()
-        };
+        let lang = if s.lang.is_empty() { "unknown" } else { s.lang.as_str() };
         by_lang.entry(lang.to_string()).or_default().push(i);
     }
     let by_lang = by_lang
@@ -219,9 +204,7 @@ pub fn evaluate(
         .map(|(g, p)| {
             let loss = Irritant::ALL
                 .iter()
-                .map(|c| {
-                    (g.irritants.contains(*c) as u8 as f32 - p.irritant_probs[c.index()]).abs()
-                })
+                .map(|c| (g.irritants.contains(*c) as u8 as f32 - p.irritant_probs[c.index()]).abs())
                 .sum::<f32>()
                 + (1.0 - p.sentiment_probs[g.sentiment.index()]);
             ErrorExample {
@@ -326,33 +309,19 @@ pub fn render_markdown(r: &EvalReport) -> String {
     let se = &r.sentiment;
     let _ = writeln!(s, "# Evaluation of `{}` on {} segments\n", r.model, r.n);
     let _ = writeln!(s, "Gold: {}\n", r.gold.join(", "));
-    let _ = writeln!(
-        s,
-        "## Irritants\n\n| category | precision | recall | F1 | support |\n|---|---|---|---|---|"
-    );
+    let _ = writeln!(s, "## Irritants\n\n| category | precision | recall | F1 | support |\n|---|---|---|---|---|");
     for c in Irritant::ALL {
         let k = &i.scores.per_class[c.as_str()];
-        let _ = writeln!(
-            s,
-            "| {} | {:.3} | {:.3} | {:.3} | {} |",
-            c, k.precision, k.recall, k.f1, k.support
-        );
+        let _ = writeln!(s, "| {} | {:.3} | {:.3} | {:.3} | {} |", c, k.precision, k.recall, k.f1, k.support);
     }
     let a = &i.scores.any;
-    let _ = writeln!(
-        s,
-        "| any irritant | {:.3} | {:.3} | {:.3} | {} |",
-        a.precision, a.recall, a.f1, a.support
-    );
+    let _ = writeln!(s, "| any irritant | {:.3} | {:.3} | {:.3} | {} |", a.precision, a.recall, a.f1, a.support);
     let _ = writeln!(
         s,
         "\nMacro F1 **{:.3}** (95% CI {:.3}–{:.3}), micro F1 {:.3}, exact match {:.3}, ECE {:.3}.\n",
         i.scores.macro_f1, i.macro_f1_ci95[0], i.macro_f1_ci95[1], i.scores.micro_f1, i.scores.exact_match, i.ece
     );
-    let _ = writeln!(
-        s,
-        "## Sentiment\n\n| gold \\ predicted | negative | neutral | positive |\n|---|---|---|---|"
-    );
+    let _ = writeln!(s, "## Sentiment\n\n| gold \\ predicted | negative | neutral | positive |\n|---|---|---|---|");
     for g in Sentiment::ALL {
         let row = se.scores.confusion[g.index()];
         let _ = writeln!(s, "| {} | {} | {} | {} |", g, row[0], row[1], row[2]);
@@ -362,46 +331,28 @@ pub fn render_markdown(r: &EvalReport) -> String {
         "\nAccuracy **{:.3}**, macro F1 **{:.3}** (95% CI {:.3}–{:.3}), ECE {:.3}.\n",
         se.scores.accuracy, se.scores.macro_f1, se.macro_f1_ci95[0], se.macro_f1_ci95[1], se.ece
     );
-    let _ = writeln!(
-        s,
-        "Classified {:.0} segments/s on {} thread(s).\n",
-        r.predict_segments_per_second, r.threads
-    );
+    let _ = writeln!(s, "Classified {:.0} segments/s on {} thread(s).\n", r.predict_segments_per_second, r.threads);
     let _ = writeln!(s, "## By language\n\n| lang | n | irritant macro F1 | micro F1 | sentiment accuracy | sentiment macro F1 |\n|---|---|---|---|---|---|");
     for (lang, l) in &r.by_lang {
         let _ = writeln!(
             s,
             "| {lang} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            l.n,
-            l.irritants.macro_f1,
-            l.irritants.micro_f1,
-            l.sentiment.accuracy,
-            l.sentiment.macro_f1
+            l.n, l.irritants.macro_f1, l.irritants.micro_f1, l.sentiment.accuracy, l.sentiment.macro_f1
         );
     }
-    let _ = writeln!(s, "\n## Worst errors\n\n| id | text | gold | predicted | sentiment gold → predicted |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "\n## Worst errors\n\n| id | text | gold | predicted | sentiment gold → predicted |\n|---|---|---|---|---|"
+    );
     for e in r.worst_errors.iter().take(10) {
-        let text: String = e
-            .text
-            .chars()
-            .take(90)
-            .collect::<String>()
-            .replace('|', "\\|");
+        let text: String = e.text.chars().take(90).collect::<String>().replace('|', "\\|");
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} → {} |",
             e.id,
             text,
-            if e.gold_irritants.is_empty() {
-                "none".into()
-            } else {
-                e.gold_irritants.join(", ")
-            },
-            if e.irritants.is_empty() {
-                "none".into()
-            } else {
-                e.irritants.join(", ")
-            },
+            if e.gold_irritants.is_empty() { "none".into() } else { e.gold_irritants.join(", ") },
+            if e.irritants.is_empty() { "none".into() } else { e.irritants.join(", ") },
             e.gold_sentiment,
             e.sentiment
         );

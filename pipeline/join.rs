@@ -70,10 +70,7 @@ pub struct TextTally {
 impl TextTally {
     /// Tally of one comment's predictions.
     pub fn of_comment(predictions: &[Prediction]) -> Self {
-        let mut t = TextTally {
-            n_comments: 1,
-            ..TextTally::default()
-        };
+        let mut t = TextTally { n_comments: 1, ..TextTally::default() };
         for p in predictions {
             t.n_segments += 1;
             for c in p.irritants.iter() {
@@ -182,11 +179,7 @@ pub struct VisitRow {
 }
 
 /// Builds the visit rows, sorted by visit id.
-pub fn join_visits(
-    visits: &Visits,
-    answers: &[ChecklistAnswer],
-    texts: &HashMap<String, TextTally>,
-) -> Vec<VisitRow> {
+pub fn join_visits(visits: &Visits, answers: &[ChecklistAnswer], texts: &HashMap<String, TextTally>) -> Vec<VisitRow> {
     let mut by_visit: BTreeMap<&str, Vec<&ChecklistAnswer>> = BTreeMap::new();
     for a in answers {
         by_visit.entry(a.visit_id.as_str()).or_default().push(a);
@@ -221,12 +214,7 @@ pub fn join_visits(
                         None
                     };
                     if let Some(kind) = kind {
-                        dissonances.push(Dissonance {
-                            criterion: a.criterion.clone(),
-                            category: cat,
-                            score,
-                            kind,
-                        });
+                        dissonances.push(Dissonance { criterion: a.criterion.clone(), category: cat, score, kind });
                     }
                 }
             }
@@ -236,10 +224,7 @@ pub fn join_visits(
                 meta: visits.by_id.get(id).cloned(),
                 has_checklist: !visit_answers.is_empty(),
                 checklist,
-                sections: sections
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
+                sections: sections.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
                 text,
                 dissonances,
             }
@@ -284,30 +269,9 @@ mod tests {
     #[test]
     fn scores_exclude_not_applicable() {
         let answers = vec![
-            answer(
-                "V1",
-                "welcome",
-                "accueil",
-                Some(Irritant::Physical),
-                Some(4.0),
-                5.0,
-            ),
-            answer(
-                "V1",
-                "signage",
-                "magasin",
-                Some(Irritant::Physical),
-                Some(1.0),
-                2.0,
-            ),
-            answer(
-                "V1",
-                "delivery",
-                "livraison",
-                Some(Irritant::ThirdParty),
-                None,
-                3.0,
-            ),
+            answer("V1", "welcome", "accueil", Some(Irritant::Physical), Some(4.0), 5.0),
+            answer("V1", "signage", "magasin", Some(Irritant::Physical), Some(1.0), 2.0),
+            answer("V1", "delivery", "livraison", Some(Irritant::ThirdParty), None, 3.0),
         ];
         let rows = join_visits(&Visits::default(), &answers, &HashMap::new());
         assert_eq!(rows.len(), 1);
@@ -323,44 +287,17 @@ mod tests {
     #[test]
     fn dissonances_in_both_directions() {
         let answers = vec![
-            answer(
-                "V1",
-                "checkout_wait",
-                "magasin",
-                Some(Irritant::Physical),
-                Some(5.0),
-                5.0,
-            ),
-            answer(
-                "V1",
-                "app_usability",
-                "digital",
-                Some(Irritant::Digital),
-                Some(1.0),
-                5.0,
-            ),
-            answer(
-                "V1",
-                "delivery",
-                "livraison",
-                Some(Irritant::ThirdParty),
-                Some(3.0),
-                5.0,
-            ),
+            answer("V1", "checkout_wait", "magasin", Some(Irritant::Physical), Some(5.0), 5.0),
+            answer("V1", "app_usability", "digital", Some(Irritant::Digital), Some(1.0), 5.0),
+            answer("V1", "delivery", "livraison", Some(Irritant::ThirdParty), Some(3.0), 5.0),
             answer("V1", "free_text", "autre", None, Some(0.0), 5.0),
         ];
         let texts = HashMap::from([("V1".to_string(), tally(&[Irritant::Physical]))]);
         let rows = join_visits(&Visits::default(), &answers, &texts);
         let d = &rows[0].dissonances;
         assert_eq!(d.len(), 2);
-        assert_eq!(
-            (d[0].criterion.as_str(), d[0].kind),
-            ("app_usability", DissonanceKind::LowScoreNoTextIrritant)
-        );
-        assert_eq!(
-            (d[1].criterion.as_str(), d[1].kind),
-            ("checkout_wait", DissonanceKind::HighScoreTextIrritant)
-        );
+        assert_eq!((d[0].criterion.as_str(), d[0].kind), ("app_usability", DissonanceKind::LowScoreNoTextIrritant));
+        assert_eq!((d[1].criterion.as_str(), d[1].kind), ("checkout_wait", DissonanceKind::HighScoreTextIrritant));
     }
 
     #[test]
@@ -372,23 +309,9 @@ mod tests {
         let rows = join_visits(&visits, &answers, &texts);
         let flags: Vec<_> = rows
             .iter()
-            .map(|r| {
-                (
-                    r.visit_id.as_str(),
-                    r.meta.is_some(),
-                    r.has_checklist,
-                    r.text.n_comments > 0,
-                )
-            })
+            .map(|r| (r.visit_id.as_str(), r.meta.is_some(), r.has_checklist, r.text.n_comments > 0))
             .collect();
-        assert_eq!(
-            flags,
-            [
-                ("V1", false, true, false),
-                ("V2", false, false, true),
-                ("V3", true, false, false)
-            ]
-        );
+        assert_eq!(flags, [("V1", false, true, false), ("V2", false, false, true), ("V3", true, false, false)]);
     }
 
     #[test]

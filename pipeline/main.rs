@@ -185,9 +185,7 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         threads: a.threads,
         batch_size: a.batch_size,
         max_text_chars: a.max_text_chars,
-        segment_rules: SegmentRules {
-            max_chars: a.max_segment_chars.max(20),
-        },
+        segment_rules: SegmentRules { max_chars: a.max_segment_chars.max(20) },
         progress: !a.quiet,
     };
     let m = run(&cfg)?;
@@ -260,12 +258,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         card.cross_validation = Some(cv);
     }
     train::save(&a.out, &model, &card)?;
-    eprintln!(
-        "irritant: trained {} on {} segments → {}",
-        card.id,
-        train_data.len(),
-        a.out.display()
-    );
+    eprintln!("irritant: trained {} on {} segments → {}", card.id, train_data.len(), a.out.display());
     if let (Some(i), Some(s)) = (&card.dev_irritants, &card.dev_sentiment) {
         eprintln!(
             "dev: irritant macro F1 {:.3}, micro F1 {:.3}; sentiment accuracy {:.3}, macro F1 {:.3}",
@@ -281,17 +274,14 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
     if gold.is_empty() {
         bail!("the gold files hold no labelled segment");
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads)
-        .build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads).build()?;
     let files = a.gold.iter().map(|p| p.display().to_string()).collect();
     let (report, preds) = pool.install(|| evaluate::evaluate(classifier.as_ref(), &gold, files));
     let mut json = serde_json::to_vec_pretty(&report)?;
     json.push(b'\n');
     if let Some(out) = &a.out {
         let staging = Staging::new(out)?;
-        let mut w =
-            TableWriter::create(&staging.path("predictions.parquet"), schema::predictions())?;
+        let mut w = TableWriter::create(&staging.path("predictions.parquet"), schema::predictions())?;
         w.write(&evaluate::predictions_batch(&gold, &preds)?)?;
         w.finish()?;
         write_file_atomically(&staging.path("metrics.json"), &json)?;
@@ -318,26 +308,15 @@ fn cmd_schema(a: SchemaArgs) -> Result<()> {
         None => schema::TABLES.to_vec(),
     };
     for t in tables {
-        let s = schema::by_name(t).with_context(|| {
-            format!(
-                "unknown table {t:?}: expected one of {}",
-                schema::TABLES.join(", ")
-            )
-        })?;
+        let s = schema::by_name(t)
+            .with_context(|| format!("unknown table {t:?}: expected one of {}", schema::TABLES.join(", ")))?;
         println!("{t}.parquet");
         for f in s.fields() {
             println!(
                 "  {:<24} {:<40} {}",
                 f.name(),
-                format!(
-                    "{}{}",
-                    schema::type_name(f.data_type()),
-                    if f.is_nullable() { " (null)" } else { "" }
-                ),
-                f.metadata()
-                    .get("description")
-                    .map(String::as_str)
-                    .unwrap_or("")
+                format!("{}{}", schema::type_name(f.data_type()), if f.is_nullable() { " (null)" } else { "" }),
+                f.metadata().get("description").map(String::as_str).unwrap_or("")
             );
         }
         println!();

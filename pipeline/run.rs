@@ -25,9 +25,7 @@ use crate::normalise::language::{Language, LanguageDetector};
 use crate::normalise::normalise;
 use crate::segment::{segment, SegmentRules};
 use crate::write::atomic::{write_file_atomically, Staging};
-use crate::write::manifest::{
-    self, Accounting, InputFile, Manifest, ModelRef, OutputFile, RunAccounting, Timings,
-};
+use crate::write::manifest::{self, Accounting, InputFile, Manifest, ModelRef, OutputFile, RunAccounting, Timings};
 use crate::write::parquet_table::TableWriter;
 use crate::write::{schema, tables};
 
@@ -83,26 +81,17 @@ impl Default for RunConfig {
 }
 
 /// Output files, in the order they are committed (the manifest last).
-pub const OUTPUTS: [&str; 6] = [
-    "segments.parquet",
-    "comments.parquet",
-    "visits.parquet",
-    "checklist.parquet",
-    "rejects.parquet",
-    "manifest.json",
-];
+pub const OUTPUTS: [&str; 6] =
+    ["segments.parquet", "comments.parquet", "visits.parquet", "checklist.parquet", "rejects.parquet", "manifest.json"];
 
 fn sha256_file(path: &Path) -> Result<(String, u64)> {
     use sha2::{Digest, Sha256};
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut f = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut n = 0u64;
     loop {
-        let k = f
-            .read(&mut buf)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let k = f.read(&mut buf).with_context(|| format!("{}: cannot read", path.display()))?;
         if k == 0 {
             break;
         }
@@ -137,19 +126,9 @@ pub fn process_comment(
         None => (detector.detect(&normalised.text), LangSource::Detected),
     };
     let spans = segment(&normalised.text, rules);
-    let texts: Vec<&str> = spans
-        .iter()
-        .map(|s| &normalised.text[s.byte_start..s.byte_end])
-        .collect();
+    let texts: Vec<&str> = spans.iter().map(|s| &normalised.text[s.byte_start..s.byte_end]).collect();
     let predictions = classifier.classify_batch(&texts);
-    ProcessedComment {
-        comment,
-        normalised,
-        lang,
-        lang_source,
-        spans,
-        predictions,
-    }
+    ProcessedComment { comment, normalised, lang, lang_source, spans, predictions }
 }
 
 fn progress_bar(enabled: bool) -> ProgressBar {
@@ -158,16 +137,11 @@ fn progress_bar(enabled: bool) -> ProgressBar {
     }
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} {human_pos} comments ({rate}) {msg}",
-        )
-        .expect("valid template")
-        .with_key(
-            "rate",
-            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {human_pos} comments ({rate}) {msg}")
+            .expect("valid template")
+            .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
                 let _ = write!(w, "{:.0}/s", state.per_sec());
-            },
-        ),
+            }),
     );
     pb
 }
@@ -178,17 +152,9 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut timings = Timings::default();
     let classifier = classify::load(cfg.model.as_deref())?;
-    let threads = if cfg.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    } else {
-        cfg.threads
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start worker threads")?;
+    let threads =
+        if cfg.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { cfg.threads };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start worker threads")?;
 
     let comment_files: Vec<(PathBuf, Format)> = expand_paths(&cfg.comments)?
         .into_iter()
@@ -196,8 +162,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         .collect::<Result<_, _>>()?;
 
     let staging = Staging::new(&cfg.out)?;
-    let mut rejects_writer =
-        TableWriter::create(&staging.path("rejects.parquet"), schema::rejects())?;
+    let mut rejects_writer = TableWriter::create(&staging.path("rejects.parquet"), schema::rejects())?;
     let write_rejects = |w: &mut TableWriter, r: &[Reject]| -> Result<()> {
         if !r.is_empty() {
             w.write(&tables::rejects(r)?)?;
@@ -230,8 +195,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         None => checklist::Checklist::default(),
     };
     write_rejects(&mut rejects_writer, &checklist.rejects)?;
-    let mut checklist_writer =
-        TableWriter::create(&staging.path("checklist.parquet"), schema::checklist())?;
+    let mut checklist_writer = TableWriter::create(&staging.path("checklist.parquet"), schema::checklist())?;
     checklist_writer.write(&tables::checklist(&checklist.answers)?)?;
     let checklist_rows = checklist_writer.finish()?;
     timings.read_checklist_ms = t.elapsed().as_millis() as u64;
@@ -239,15 +203,10 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // Comments, streamed.
     let t = Instant::now();
     let detector = LanguageDetector::default();
-    let source_names: Vec<String> = comment_files
-        .iter()
-        .map(|(p, _)| p.display().to_string())
-        .collect();
+    let source_names: Vec<String> = comment_files.iter().map(|(p, _)| p.display().to_string()).collect();
     let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars);
-    let mut segments_writer =
-        TableWriter::create(&staging.path("segments.parquet"), schema::segments())?;
-    let mut comments_writer =
-        TableWriter::create(&staging.path("comments.parquet"), schema::comments())?;
+    let mut segments_writer = TableWriter::create(&staging.path("segments.parquet"), schema::segments())?;
+    let mut comments_writer = TableWriter::create(&staging.path("comments.parquet"), schema::comments())?;
     let mut texts: HashMap<String, TextTally> = HashMap::new();
     let mut comment_acc = Accounting::default();
     let pb = progress_bar(cfg.progress);
@@ -280,10 +239,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         segments_writer.write(&tables::segments(&processed)?)?;
         comments_writer.write(&tables::comments(&processed, &source_names)?)?;
         for p in &processed {
-            texts
-                .entry(p.comment.visit_id.clone())
-                .or_default()
-                .add(&TextTally::of_comment(&p.predictions));
+            texts.entry(p.comment.visit_id.clone()).or_default().add(&TextTally::of_comment(&p.predictions));
         }
         pb.inc(processed.len() as u64 + batch_rejects.len() as u64);
     }
@@ -296,10 +252,8 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // Visits: the union of every source, met with the checklist.
     let t = Instant::now();
     let visit_rows = join_visits(&visits, &checklist.answers, &texts);
-    let mut visits_writer = TableWriter::create(
-        &staging.path("visits.parquet"),
-        schema::visits(&visits.extra_columns),
-    )?;
+    let mut visits_writer =
+        TableWriter::create(&staging.path("visits.parquet"), schema::visits(&visits.extra_columns))?;
     visits_writer.write(&tables::visits(&visit_rows, &visits.extra_columns)?)?;
     let visit_table_rows = visits_writer.finish()?;
     let reject_rows = rejects_writer.finish()?;
@@ -311,20 +265,10 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         inputs.push(input_file("comments", p, *f, stream.records_per_file[i])?);
     }
     if let Some(p) = &cfg.checklist {
-        inputs.push(input_file(
-            "checklist",
-            p,
-            Format::resolve(p, cfg.checklist_format)?,
-            checklist.records,
-        )?);
+        inputs.push(input_file("checklist", p, Format::resolve(p, cfg.checklist_format)?, checklist.records)?);
     }
     if let Some(p) = &cfg.visits {
-        inputs.push(input_file(
-            "visits",
-            p,
-            Format::resolve(p, cfg.visits_format)?,
-            visits.records,
-        )?);
+        inputs.push(input_file("visits", p, Format::resolve(p, cfg.visits_format)?, visits.records)?);
     }
     timings.hash_inputs_ms = t.elapsed().as_millis() as u64;
     timings.total_ms = t0.elapsed().as_millis() as u64;
@@ -332,10 +276,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let manifest = Manifest {
         irritant_version: env!("CARGO_PKG_VERSION").to_string(),
         started_at,
-        model: ModelRef {
-            id: classifier.id().to_string(),
-            sha256: classifier.sha256().to_string(),
-        },
+        model: ModelRef { id: classifier.id().to_string(), sha256: classifier.sha256().to_string() },
         threads,
         inputs,
         accounting: RunAccounting {
@@ -352,26 +293,11 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
             },
         },
         outputs: vec![
-            OutputFile {
-                file: "segments.parquet".into(),
-                rows: segments,
-            },
-            OutputFile {
-                file: "comments.parquet".into(),
-                rows: comment_rows,
-            },
-            OutputFile {
-                file: "visits.parquet".into(),
-                rows: visit_table_rows,
-            },
-            OutputFile {
-                file: "checklist.parquet".into(),
-                rows: checklist_rows,
-            },
-            OutputFile {
-                file: "rejects.parquet".into(),
-                rows: reject_rows,
-            },
+            OutputFile { file: "segments.parquet".into(), rows: segments },
+            OutputFile { file: "comments.parquet".into(), rows: comment_rows },
+            OutputFile { file: "visits.parquet".into(), rows: visit_table_rows },
+            OutputFile { file: "checklist.parquet".into(), rows: checklist_rows },
+            OutputFile { file: "rejects.parquet".into(), rows: reject_rows },
         ],
         segments,
         segments_per_second: segments as f64 / (timings.process_comments_ms.max(1) as f64 / 1000.0),

@@ -23,12 +23,8 @@ pub enum Irritant {
 
 impl Irritant {
     /// All categories, in head and column order.
-    pub const ALL: [Irritant; 4] = [
-        Irritant::Digital,
-        Irritant::PhygitalBridge,
-        Irritant::ThirdParty,
-        Irritant::Physical,
-    ];
+    pub const ALL: [Irritant; 4] =
+        [Irritant::Digital, Irritant::PhygitalBridge, Irritant::ThirdParty, Irritant::Physical];
 
     /// The label as written in data files and tables.
     pub fn as_str(self) -> &'static str {
@@ -55,12 +51,9 @@ impl fmt::Display for Irritant {
 impl FromStr for Irritant {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Irritant::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown irritant category {s:?} (expected digital, phygital_bridge, third_party or physical)")
-            })
+        Irritant::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
+            format!("unknown irritant category {s:?} (expected digital, phygital_bridge, third_party or physical)")
+        })
     }
 }
 
@@ -113,9 +106,7 @@ impl FromStr for Sentiment {
         Sentiment::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown sentiment {s:?} (expected negative, neutral or positive)")
-            })
+            .ok_or_else(|| format!("unknown sentiment {s:?} (expected negative, neutral or positive)"))
     }
 }
 
@@ -173,13 +164,8 @@ mod tests {
 
     #[test]
     fn set_keeps_column_order() {
-        let s: IrritantSet = [Irritant::Physical, Irritant::Digital]
-            .into_iter()
-            .collect();
-        assert_eq!(
-            s.iter().collect::<Vec<_>>(),
-            vec![Irritant::Digital, Irritant::Physical]
-        );
+        let s: IrritantSet = [Irritant::Physical, Irritant::Digital].into_iter().collect();
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![Irritant::Digital, Irritant::Physical]);
         assert_eq!(s.len(), 2);
         assert!(!s.contains(Irritant::ThirdParty));
     }

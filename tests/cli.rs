@@ -19,11 +19,7 @@ fn root() -> PathBuf {
 }
 
 fn fixture(name: &str) -> String {
-    root()
-        .join("tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
+    root().join("tests/fixtures").join(name).display().to_string()
 }
 
 fn sample(name: &str) -> String {
@@ -31,48 +27,31 @@ fn sample(name: &str) -> String {
 }
 
 fn irritant(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_irritant"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_irritant")).args(args).output().expect("the binary runs")
 }
 
 fn run_ok(args: &[&str]) -> Output {
     let out = irritant(args);
-    assert!(
-        out.status.success(),
-        "irritant {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "irritant {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
 fn read_table(path: &Path) -> RecordBatch {
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
     let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| {
-        ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
-            .unwrap()
-            .schema()
-            .clone()
+        ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap().schema().clone()
     });
     arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
 
 /// A column as optional strings, whatever its (string or dictionary) type.
 fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
-    let col = batch
-        .column_by_name(name)
-        .unwrap_or_else(|| panic!("no column {name}"));
+    let col = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
     let col = cast(col, &DataType::Utf8).unwrap();
     let s = col.as_string::<i32>();
-    (0..s.len())
-        .map(|i| s.is_valid(i).then(|| s.value(i).to_string()))
-        .collect()
+    (0..s.len()).map(|i| s.is_valid(i).then(|| s.value(i).to_string())).collect()
 }
 
 fn bools(batch: &RecordBatch, name: &str) -> Vec<bool> {
@@ -81,22 +60,12 @@ fn bools(batch: &RecordBatch, name: &str) -> Vec<bool> {
 }
 
 fn u32s(batch: &RecordBatch, name: &str) -> Vec<u32> {
-    batch
-        .column_by_name(name)
-        .unwrap()
-        .as_primitive::<UInt32Type>()
-        .values()
-        .to_vec()
+    batch.column_by_name(name).unwrap().as_primitive::<UInt32Type>().values().to_vec()
 }
 
 fn u64s(batch: &RecordBatch, name: &str) -> Vec<Option<u64>> {
-    let c = batch
-        .column_by_name(name)
-        .unwrap()
-        .as_primitive::<UInt64Type>();
-    (0..c.len())
-        .map(|i| c.is_valid(i).then(|| c.value(i)))
-        .collect()
+    let c = batch.column_by_name(name).unwrap().as_primitive::<UInt64Type>();
+    (0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i))).collect()
 }
 
 fn manifest(out: &Path) -> Manifest {
@@ -112,18 +81,10 @@ fn assert_accounts(out: &Path) -> Manifest {
         let t = read_table(&out.join(&o.file));
         assert_eq!(t.num_rows() as u64, o.rows, "{} rows", o.file);
     }
-    let names: HashSet<String> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    let expected: HashSet<String> = irritant::run::OUTPUTS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    assert_eq!(
-        names, expected,
-        "exactly the outputs, no temporary file left"
-    );
+    let names: HashSet<String> =
+        std::fs::read_dir(out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let expected: HashSet<String> = irritant::run::OUTPUTS.iter().map(|s| s.to_string()).collect();
+    assert_eq!(names, expected, "exactly the outputs, no temporary file left");
     m
 }
 
@@ -150,10 +111,7 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     assert_eq!(m.accounting.comments.rejected, 3);
     let reasons = strings(&read_table(&out.join("rejects.parquet")), "reason");
     assert_eq!(reasons[0].as_deref(), Some("empty text"));
-    assert!(reasons[1]
-        .as_deref()
-        .unwrap()
-        .starts_with("duplicate comment_id \"C000899\""));
+    assert!(reasons[1].as_deref().unwrap().starts_with("duplicate comment_id \"C000899\""));
     assert_eq!(reasons[2].as_deref(), Some("missing visit_id"));
     assert_eq!(m.model.id, "linear-fr-en");
     assert_eq!(m.model.sha256.len(), 64);
@@ -170,19 +128,12 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     let (starts, ends) = (u32s(&segments, "char_start"), u32s(&segments, "char_end"));
     for i in 0..segments.num_rows() {
         let full = &text_of[ids[i].as_ref().unwrap()];
-        let slice: String = full
-            .chars()
-            .skip(starts[i] as usize)
-            .take((ends[i] - starts[i]) as usize)
-            .collect();
+        let slice: String = full.chars().skip(starts[i] as usize).take((ends[i] - starts[i]) as usize).collect();
         assert_eq!(Some(slice), texts[i], "segment {i} offsets");
     }
     // Every category is found somewhere in the sample, and so is text with none.
     for c in ["digital", "phygital_bridge", "third_party", "physical"] {
-        assert!(
-            bools(&segments, c).iter().any(|b| *b),
-            "no {c} segment predicted"
-        );
+        assert!(bools(&segments, c).iter().any(|b| *b), "no {c} segment predicted");
     }
     let n_segs = u32s(&comments, "n_segments");
     assert_eq!(n_segs.iter().map(|n| *n as u64).sum::<u64>(), m.segments);
@@ -190,27 +141,15 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     // Visits: the union of the three inputs, with flags.
     let visits = read_table(&out.join("visits.parquet"));
     let vid = strings(&visits, "visit_id");
-    let (meta, check, comm) = (
-        bools(&visits, "has_metadata"),
-        bools(&visits, "has_checklist"),
-        bools(&visits, "has_comments"),
-    );
+    let (meta, check, comm) =
+        (bools(&visits, "has_metadata"), bools(&visits, "has_checklist"), bools(&visits, "has_comments"));
     let row = |id: &str| vid.iter().position(|v| v.as_deref() == Some(id)).unwrap();
     for unknown in ["V00106", "V00260", "V00399"] {
         let r = row(unknown);
-        assert!(
-            !meta[r] && !check[r] && comm[r],
-            "{unknown} is a comment-only visit"
-        );
+        assert!(!meta[r] && !check[r] && comm[r], "{unknown} is a comment-only visit");
     }
-    assert!(
-        (0..vid.len()).any(|r| check[r] && !comm[r]),
-        "checklist-only visits are kept"
-    );
-    assert!(
-        strings(&visits, "region").iter().any(|r| r.is_some()),
-        "extra columns pass through"
-    );
+    assert!((0..vid.len()).any(|r| check[r] && !comm[r]), "checklist-only visits are kept");
+    assert!(strings(&visits, "region").iter().any(|r| r.is_some()), "extra columns pass through");
 }
 
 #[test]
@@ -234,13 +173,7 @@ fn thread_count_does_not_change_the_output() {
         ]);
         outs.push(out);
     }
-    for f in [
-        "segments.parquet",
-        "comments.parquet",
-        "visits.parquet",
-        "checklist.parquet",
-        "rejects.parquet",
-    ] {
+    for f in ["segments.parquet", "comments.parquet", "visits.parquet", "checklist.parquet", "rejects.parquet"] {
         let a = std::fs::read(outs[0].join(f)).unwrap();
         let b = std::fs::read(outs[1].join(f)).unwrap();
         assert!(a == b, "{f} differs between --threads 1 and --threads 2");
@@ -276,19 +209,13 @@ fn malformed_rows_are_rejected_with_file_row_and_reason() {
     let found: Vec<(String, u64, String)> = (0..rejects.num_rows())
         .map(|i| {
             let f = files[i].clone().unwrap();
-            let f = Path::new(&f)
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .to_string();
+            let f = Path::new(&f).file_name().unwrap().to_string_lossy().to_string();
             (f, rows[i].unwrap(), reasons[i].clone().unwrap())
         })
         .collect();
     let has = |file: &str, row: u64, reason: &str| {
         assert!(
-            found
-                .iter()
-                .any(|(f, r, why)| f == file && *r == row && why.contains(reason)),
+            found.iter().any(|(f, r, why)| f == file && *r == row && why.contains(reason)),
             "no reject {file} row {row} {reason:?} in {found:#?}"
         )
     };
@@ -306,10 +233,7 @@ fn malformed_rows_are_rejected_with_file_row_and_reason() {
     // The unknown visit V999 is kept and flagged, not rejected.
     let visits = read_table(&out.join("visits.parquet"));
     let vid = strings(&visits, "visit_id");
-    let r = vid
-        .iter()
-        .position(|v| v.as_deref() == Some("V999"))
-        .expect("V999 kept");
+    let r = vid.iter().position(|v| v.as_deref() == Some("V999")).expect("V999 kept");
     assert!(!bools(&visits, "has_metadata")[r] && !bools(&visits, "has_checklist")[r]);
     // The JSONL numeric id was read as text, after a blank line that is not a record.
     let comments = read_table(&out.join("comments.parquet"));
@@ -323,52 +247,29 @@ fn malformed_rows_are_rejected_with_file_row_and_reason() {
 fn invalid_utf8_is_decoded_and_flagged() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    run_ok(&[
-        "run",
-        "--comments",
-        &fixture("comments_invalid_utf8.csv"),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    run_ok(&["run", "--comments", &fixture("comments_invalid_utf8.csv"), "--out", &out.display().to_string()]);
     assert_accounts(&out);
     let comments = read_table(&out.join("comments.parquet"));
     let text = strings(&comments, "text");
     let flags = bools(&comments, "repaired_encoding");
-    assert_eq!(
-        text[0].as_deref(),
-        Some("Café froid et attente très longue à la caisse.")
-    );
+    assert_eq!(text[0].as_deref(), Some("Café froid et attente très longue à la caisse."));
     assert!(flags[0]);
     assert_eq!(text[1].as_deref(), Some("Le site était en panne."));
     assert!(!flags[1]);
-    assert!(
-        text[2].as_deref().unwrap().contains("très bon accueil"),
-        "{:?}",
-        text[2]
-    );
+    assert!(text[2].as_deref().unwrap().contains("très bon accueil"), "{:?}", text[2]);
 }
 
 #[test]
 fn a_missing_required_column_stops_the_run_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = irritant(&[
-        "run",
-        "--comments",
-        &fixture("comments_no_text.csv"),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = irritant(&["run", "--comments", &fixture("comments_no_text.csv"), "--out", &out.display().to_string()]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("comments_no_text.csv"), "{err}");
     assert!(err.contains("missing required column \"text\""), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
-    assert_eq!(
-        std::fs::read_dir(&out).unwrap().count(),
-        0,
-        "no output, no staging left"
-    );
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no output, no staging left");
 
     // The same file with the column mapped is fine.
     run_ok(&[
@@ -387,33 +288,16 @@ fn a_missing_required_column_stops_the_run_and_leaves_nothing() {
 fn a_truncated_parquet_file_is_an_error_and_a_whole_one_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = irritant(&[
-        "run",
-        "--comments",
-        &fixture("comments_truncated.parquet"),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o =
+        irritant(&["run", "--comments", &fixture("comments_truncated.parquet"), "--out", &out.display().to_string()]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("comments_truncated.parquet") && err.contains("not a readable Parquet file"),
-        "{err}"
-    );
+    assert!(err.contains("comments_truncated.parquet") && err.contains("not a readable Parquet file"), "{err}");
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
 
-    run_ok(&[
-        "run",
-        "--comments",
-        &fixture("comments.parquet"),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    run_ok(&["run", "--comments", &fixture("comments.parquet"), "--out", &out.display().to_string()]);
     let m = assert_accounts(&out);
-    assert_eq!(
-        (m.accounting.comments.read, m.accounting.comments.accepted),
-        (5, 5)
-    );
+    assert_eq!((m.accounting.comments.read, m.accounting.comments.accepted), (5, 5));
     assert_eq!(m.inputs[0].format, "parquet");
 }
 
@@ -422,55 +306,30 @@ fn a_one_megabyte_comment_is_rejected_by_default_and_capped_when_allowed() {
     // Built here rather than stored: a 1 MB fixture would dwarf the repository's others.
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("big.csv");
-    let sentence =
-        "la file d'attente en caisse était interminable et personne ne venait aider les clients ";
+    let sentence = "la file d'attente en caisse était interminable et personne ne venait aider les clients ";
     let mut text = String::new();
     while text.len() < 1 << 20 {
         text.push_str(sentence);
     }
-    std::fs::write(
-        &csv,
-        format!("comment_id,visit_id,text\nBIG,V1,\"{text}\"\nOK,V1,Accueil parfait.\n"),
-    )
-    .unwrap();
+    std::fs::write(&csv, format!("comment_id,visit_id,text\nBIG,V1,\"{text}\"\nOK,V1,Accueil parfait.\n")).unwrap();
     let out = dir.path().join("out");
     let o = out.display().to_string();
     run_ok(&["run", "--comments", &csv.display().to_string(), "--out", &o]);
     let m = assert_accounts(&out);
-    assert_eq!(
-        (
-            m.accounting.comments.accepted,
-            m.accounting.comments.rejected
-        ),
-        (1, 1)
-    );
+    assert_eq!((m.accounting.comments.accepted, m.accounting.comments.rejected), (1, 1));
     let rejects = read_table(&out.join("rejects.parquet"));
     let reason = strings(&rejects, "reason")[0].clone().unwrap();
     assert!(reason.contains("over the limit of 100000"), "{reason}");
     let raw = strings(&rejects, "raw")[0].clone().unwrap();
     assert!(raw.chars().count() <= 1001, "raw content is truncated");
 
-    run_ok(&[
-        "run",
-        "--comments",
-        &csv.display().to_string(),
-        "--out",
-        &o,
-        "--max-text-chars",
-        "2000000",
-    ]);
+    run_ok(&["run", "--comments", &csv.display().to_string(), "--out", &o, "--max-text-chars", "2000000"]);
     let m = assert_accounts(&out);
     assert_eq!(m.accounting.comments.accepted, 2);
     let segments = read_table(&out.join("segments.parquet"));
-    let lengths: Vec<u32> = u32s(&segments, "char_end")
-        .iter()
-        .zip(u32s(&segments, "char_start"))
-        .map(|(e, s)| e - s)
-        .collect();
-    assert!(
-        lengths.len() > 2000,
-        "run-on text is cut into many segments"
-    );
+    let lengths: Vec<u32> =
+        u32s(&segments, "char_end").iter().zip(u32s(&segments, "char_start")).map(|(e, s)| e - s).collect();
+    assert!(lengths.len() > 2000, "run-on text is cut into many segments");
     assert!(lengths.iter().all(|l| *l <= 400));
 }
 
@@ -496,20 +355,11 @@ fn wide_checklist_with_criteria_file() {
     assert_eq!(m.accounting.checklist.read, 8);
     assert_eq!(m.accounting.checklist.rejected, 1);
     let rejects = read_table(&out.join("rejects.parquet"));
-    assert_eq!(
-        strings(&rejects, "column")[0].as_deref(),
-        Some("checkout_wait")
-    );
+    assert_eq!(strings(&rejects, "column")[0].as_deref(), Some("checkout_wait"));
     let visits = read_table(&out.join("visits.parquet"));
     let vid = strings(&visits, "visit_id");
-    let r = vid
-        .iter()
-        .position(|v| v.as_deref() == Some("V001"))
-        .unwrap();
-    let scores = visits
-        .column_by_name("checklist_score")
-        .unwrap()
-        .as_primitive::<arrow::datatypes::Float64Type>();
+    let r = vid.iter().position(|v| v.as_deref() == Some("V001")).unwrap();
+    let scores = visits.column_by_name("checklist_score").unwrap().as_primitive::<arrow::datatypes::Float64Type>();
     assert!((scores.value(r) - 11.0 / 15.0).abs() < 1e-9);
 }
 
@@ -518,10 +368,7 @@ fn readme_documents_the_schema_the_binary_prints() {
     let o = run_ok(&["schema", "--markdown"]);
     let printed = String::from_utf8(o.stdout).unwrap();
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    assert!(
-        readme.contains(printed.trim()),
-        "README's schema section is stale: paste `irritant schema --markdown`"
-    );
+    assert!(readme.contains(printed.trim()), "README's schema section is stale: paste `irritant schema --markdown`");
 }
 
 #[test]
@@ -545,31 +392,17 @@ fn training_is_reproducible_and_the_default_model_comes_from_the_committed_data(
     ]);
     let trained = std::fs::read(model.join("model.irm")).unwrap();
     let committed = std::fs::read(root().join("models/linear-fr-en/model.irm")).unwrap();
-    assert!(
-        trained == committed,
-        "models/linear-fr-en is not what `irritant train` makes from data/labelled"
-    );
-    let card: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(model.join("card.json")).unwrap()).unwrap();
+    assert!(trained == committed, "models/linear-fr-en is not what `irritant train` makes from data/labelled");
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("card.json")).unwrap()).unwrap();
     assert!(card["dev_irritants"]["macro_f1"].as_f64().unwrap() > 0.5);
 }
 
 #[test]
 fn a_bad_label_in_training_data_names_file_and_line() {
-    let o = irritant(&[
-        "train",
-        "--data",
-        &fixture("labelled_bad.jsonl"),
-        "--out",
-        "/nonexistent/never",
-    ]);
+    let o = irritant(&["train", "--data", &fixture("labelled_bad.jsonl"), "--out", "/nonexistent/never"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("labelled_bad.jsonl, row 2")
-            && err.contains("unknown irritant category \"store\""),
-        "{err}"
-    );
+    assert!(err.contains("labelled_bad.jsonl, row 2") && err.contains("unknown irritant category \"store\""), "{err}");
 }
 
 #[test]
@@ -581,29 +414,17 @@ fn eval_scores_transcripts_turn_by_turn_and_writes_its_outputs() {
         "--gold",
         &fixture("gold_transcripts.jsonl"),
         "--gold",
-        &root()
-            .join("data/labelled/test.jsonl")
-            .display()
-            .to_string(),
+        &root().join("data/labelled/test.jsonl").display().to_string(),
         "--out",
         &out.display().to_string(),
         "--json",
     ]);
-    let printed: serde_json::Value =
-        serde_json::from_slice(&o.stdout).expect("--json prints JSON alone");
-    let written: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("--json prints JSON alone");
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(printed, written);
-    let test_lines = std::fs::read_to_string(root().join("data/labelled/test.jsonl"))
-        .unwrap()
-        .lines()
-        .count();
+    let test_lines = std::fs::read_to_string(root().join("data/labelled/test.jsonl")).unwrap().lines().count();
     let n = printed["n"].as_u64().unwrap() as usize;
-    assert_eq!(
-        n,
-        6 + test_lines,
-        "four and two transcript turns, plus the test split"
-    );
+    assert_eq!(n, 6 + test_lines, "four and two transcript turns, plus the test split");
     for c in ["digital", "phygital_bridge", "third_party", "physical"] {
         let f1 = printed["irritants"]["per_class"][c]["f1"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&f1));
@@ -612,10 +433,7 @@ fn eval_scores_transcripts_turn_by_turn_and_writes_its_outputs() {
     let ci = printed["irritants"]["macro_f1_ci95"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() <= macro_f1 && macro_f1 <= ci[1].as_f64().unwrap());
     assert!(printed["sentiment"]["accuracy"].as_f64().unwrap() > 0.5);
-    assert!(
-        printed["by_lang"]["fr"]["n"].as_u64().unwrap() > 0
-            && printed["by_lang"]["en"]["n"].as_u64().unwrap() > 0
-    );
+    assert!(printed["by_lang"]["fr"]["n"].as_u64().unwrap() > 0 && printed["by_lang"]["en"]["n"].as_u64().unwrap() > 0);
     let preds = read_table(&out.join("predictions.parquet"));
     assert_eq!(preds.num_rows(), n);
     let ids = strings(&preds, "id");

@@ -13,9 +13,7 @@ const SPLITS: [&str; 3] = ["train", "dev", "test"];
 const NEAR_DUPLICATE: f64 = 0.8;
 
 fn path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("data/labelled")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/labelled").join(name)
 }
 
 fn raw_lines(name: &str) -> Vec<serde_json::Value> {
@@ -70,23 +68,14 @@ fn transcript_corpus_meets_its_counts() {
         labelled::read_file(&path(&format!("transcripts/{s}.jsonl"))).expect("valid labels");
     }
     assert!(transcripts.len() >= 40, "{} transcripts", transcripts.len());
-    for (field, value) in [
-        ("channel", "phone"),
-        ("channel", "chat"),
-        ("lang", "fr"),
-        ("lang", "en"),
-    ] {
+    for (field, value) in [("channel", "phone"), ("channel", "chat"), ("lang", "fr"), ("lang", "en")] {
         let k = transcripts.iter().filter(|t| t[field] == value).count();
         assert!(k >= 10, "{k} transcripts with {field} {value}");
     }
     for t in &transcripts {
         for turn in t["turns"].as_array().unwrap() {
             let speaker = turn["speaker"].as_str().unwrap();
-            assert!(
-                speaker == "shopper" || speaker == "staff",
-                "{}: speaker {speaker}",
-                t["id"]
-            );
+            assert!(speaker == "shopper" || speaker == "staff", "{}: speaker {speaker}", t["id"]);
         }
     }
 }
@@ -107,28 +96,18 @@ struct SplitText {
 /// Every text of a split (segments and transcript turns).
 fn split_texts(split: &str) -> Vec<SplitText> {
     let mut out = Vec::new();
-    for file in [
-        format!("{split}.jsonl"),
-        format!("transcripts/{split}.jsonl"),
-    ] {
+    for file in [format!("{split}.jsonl"), format!("transcripts/{split}.jsonl")] {
         for s in labelled::read_file(&path(&file)).unwrap() {
             let folded = fold(&s.text);
-            let mut words: Vec<u32> = tokens(&folded)
-                .into_iter()
-                .filter(|t| t.chars().any(char::is_alphanumeric))
-                .map(word_hash)
-                .collect();
+            let mut words: Vec<u32> =
+                tokens(&folded).into_iter().filter(|t| t.chars().any(char::is_alphanumeric)).map(word_hash).collect();
             words.sort_unstable();
             words.dedup();
             if words.len() < MIN_WORDS {
                 continue;
             }
             let key: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
-            out.push(SplitText {
-                id: s.id,
-                words,
-                key,
-            });
+            out.push(SplitText { id: s.id, words, key });
         }
     }
     out
@@ -136,9 +115,7 @@ fn split_texts(split: &str) -> Vec<SplitText> {
 
 /// FNV-1a, 32 bits: collisions among a few thousand words are negligible here.
 fn word_hash(s: &str) -> u32 {
-    s.bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ b as u32).wrapping_mul(0x0100_0193)
-    })
+    s.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193))
 }
 
 fn jaccard(a: &[u32], b: &[u32]) -> f64 {
@@ -170,10 +147,7 @@ fn no_text_or_near_copy_is_in_two_splits() {
         for b in a + 1..splits.len() {
             let (name_a, texts_a) = (&splits[a].0, &splits[a].1);
             let (name_b, texts_b) = (&splits[b].0, &splits[b].1);
-            let keys: HashMap<&str, &str> = texts_a
-                .iter()
-                .map(|t| (t.key.as_str(), t.id.as_str()))
-                .collect();
+            let keys: HashMap<&str, &str> = texts_a.iter().map(|t| (t.key.as_str(), t.id.as_str())).collect();
             for tb in texts_b {
                 if let Some(id_a) = keys.get(tb.key.as_str()) {
                     problems.push(format!("{id_a} ({name_a}) = {} ({name_b})", tb.id));
@@ -181,10 +155,7 @@ fn no_text_or_near_copy_is_in_two_splits() {
                 }
                 for ta in texts_a {
                     // Sets whose sizes differ this much cannot reach the threshold.
-                    let (x, y) = (
-                        ta.words.len().min(tb.words.len()),
-                        ta.words.len().max(tb.words.len()),
-                    );
+                    let (x, y) = (ta.words.len().min(tb.words.len()), ta.words.len().max(tb.words.len()));
                     if (x as f64 / y as f64) <= NEAR_DUPLICATE {
                         continue;
                     }
@@ -195,8 +166,5 @@ fn no_text_or_near_copy_is_in_two_splits() {
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "texts shared across splits: {problems:#?}"
-    );
+    assert!(problems.is_empty(), "texts shared across splits: {problems:#?}");
 }

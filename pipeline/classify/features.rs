@@ -32,13 +32,7 @@ pub struct FeatureConfig {
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig {
-            bits: 20,
-            word_ngrams: 2,
-            char_min: 3,
-            char_max: 5,
-            char_weight: 0.1,
-        }
+        FeatureConfig { bits: 20, word_ngrams: 2, char_min: 3, char_max: 5, char_weight: 0.1 }
     }
 }
 
@@ -149,11 +143,7 @@ pub fn extract(text: &str, cfg: &FeatureConfig) -> Features {
             grams.push('<');
             grams.push_str(tok);
             grams.push('>');
-            let idx: Vec<usize> = grams
-                .char_indices()
-                .map(|(i, _)| i)
-                .chain(std::iter::once(grams.len()))
-                .collect();
+            let idx: Vec<usize> = grams.char_indices().map(|(i, _)| i).chain(std::iter::once(grams.len())).collect();
             let nchars = idx.len() - 1;
             for n in cfg.char_min as usize..=cfg.char_max as usize {
                 if n > nchars || (n == nchars && nchars <= 3) {
@@ -172,8 +162,7 @@ pub fn extract(text: &str, cfg: &FeatureConfig) -> Features {
         for w in 0..toks.len().saturating_sub(1) {
             let term = f.terms.len() as u32;
             f.terms.push(format!("{} {}", toks[w], toks[w + 1]));
-            f.buckets
-                .push((hash(b'G', &[toks[w], toks[w + 1]]) & mask) as u32);
+            f.buckets.push((hash(b'G', &[toks[w], toks[w + 1]]) & mask) as u32);
             f.values.push(1.0);
             f.term_of.push(term);
         }
@@ -199,10 +188,7 @@ mod tests {
     #[test]
     fn tokens_keep_elision_and_signal_symbols() {
         let f = fold("L'appli plante!!! 😡 prix 19,99€");
-        assert_eq!(
-            tokens(&f),
-            vec!["l'", "appli", "plante", "!", "!", "!", "😡", "prix", "00", "00", "€"]
-        );
+        assert_eq!(tokens(&f), vec!["l'", "appli", "plante", "!", "!", "!", "😡", "prix", "00", "00", "€"]);
     }
 
     #[test]
@@ -215,10 +201,7 @@ mod tests {
 
     #[test]
     fn every_feature_maps_to_a_term_and_stays_in_range() {
-        let cfg = FeatureConfig {
-            bits: 12,
-            ..FeatureConfig::default()
-        };
+        let cfg = FeatureConfig { bits: 12, ..FeatureConfig::default() };
         let f = extract("Le livreur a laissé le colis devant la porte.", &cfg);
         assert_eq!(f.buckets.len(), f.term_of.len());
         assert_eq!(f.buckets.len(), f.values.len());

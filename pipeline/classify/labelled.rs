@@ -41,28 +41,19 @@ struct TurnLine {
     sentiment: String,
 }
 
-fn labels(
-    loc: &Location,
-    irritants: &[String],
-    sentiment: &str,
-) -> Result<(IrritantSet, Sentiment), InputError> {
+fn labels(loc: &Location, irritants: &[String], sentiment: &str) -> Result<(IrritantSet, Sentiment), InputError> {
     let mut set = IrritantSet::default();
     for i in irritants {
-        set.insert(
-            i.parse::<Irritant>()
-                .map_err(|e| InputError::new(loc.clone(), e))?,
-        );
+        set.insert(i.parse::<Irritant>().map_err(|e| InputError::new(loc.clone(), e))?);
     }
-    let s = sentiment
-        .parse::<Sentiment>()
-        .map_err(|e| InputError::new(loc.clone(), e))?;
+    let s = sentiment.parse::<Sentiment>().map_err(|e| InputError::new(loc.clone(), e))?;
     Ok((set, s))
 }
 
 /// Reads one labelled JSONL file. Blank lines are skipped.
 pub fn read_file(path: &Path) -> Result<Vec<LabelledSegment>, InputError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| InputError::new(Location::file(path), format!("cannot open: {e}")))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| InputError::new(Location::file(path), format!("cannot open: {e}")))?;
     let mut out = Vec::new();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let loc = Location::row(path, n as u64 + 1);
@@ -70,9 +61,8 @@ pub fn read_file(path: &Path) -> Result<Vec<LabelledSegment>, InputError> {
         if line.trim().is_empty() {
             continue;
         }
-        let l: SegmentLine = serde_json::from_str(&line).map_err(|e| {
-            InputError::new(loc.clone(), format!("not a labelled JSON object: {e}"))
-        })?;
+        let l: SegmentLine = serde_json::from_str(&line)
+            .map_err(|e| InputError::new(loc.clone(), format!("not a labelled JSON object: {e}")))?;
         if let Some(turns) = l.turns {
             for (t, turn) in turns.into_iter().enumerate() {
                 let (irritants, sentiment) = labels(&loc, &turn.irritants, &turn.sentiment)?;
@@ -87,19 +77,10 @@ pub fn read_file(path: &Path) -> Result<Vec<LabelledSegment>, InputError> {
             continue;
         }
         let (Some(text), Some(irr), Some(sent)) = (l.text, l.irritants, l.sentiment) else {
-            return Err(InputError::new(
-                loc,
-                "a labelled line needs `text`, `irritants` and `sentiment`, or `turns`",
-            ));
+            return Err(InputError::new(loc, "a labelled line needs `text`, `irritants` and `sentiment`, or `turns`"));
         };
         let (irritants, sentiment) = labels(&loc, &irr, &sent)?;
-        out.push(LabelledSegment {
-            id: l.id,
-            lang: l.lang,
-            text,
-            irritants,
-            sentiment,
-        });
+        out.push(LabelledSegment { id: l.id, lang: l.lang, text, irritants, sentiment });
     }
     Ok(out)
 }

@@ -53,11 +53,7 @@ static EMBEDDED_MODEL: &[u8] = include_bytes!("../../models/linear-fr-en/model.i
 impl LinearModel {
     /// Builds a model from trained parts; its hash is that of its serialised form.
     pub fn new(header: ModelHeader, weights: Vec<f32>) -> Self {
-        let mut m = LinearModel {
-            header,
-            weights,
-            sha256: String::new(),
-        };
+        let mut m = LinearModel { header, weights, sha256: String::new() };
         m.sha256 = hex_sha256(&m.to_bytes());
         m
     }
@@ -70,18 +66,13 @@ impl LinearModel {
     /// Loads `model.irm` from a model directory.
     pub fn load_dir(dir: &Path) -> Result<Self> {
         let path = dir.join("model.irm");
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Self::from_bytes(&bytes)
-            .with_context(|| format!("{} is not a valid model file", path.display()))
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Self::from_bytes(&bytes).with_context(|| format!("{} is not a valid model file", path.display()))
     }
 
     /// Parses the `model.irm` format.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        ensure!(
-            bytes.len() >= 8 && &bytes[..4] == MAGIC,
-            "missing the IRLM magic"
-        );
+        ensure!(bytes.len() >= 8 && &bytes[..4] == MAGIC, "missing the IRLM magic");
         let version = u32::from_le_bytes(bytes[4..8].try_into().unwrap());
         if version != FORMAT_VERSION {
             bail!("model format version {version}, this build reads version {FORMAT_VERSION}");
@@ -93,18 +84,11 @@ impl LinearModel {
         ensure!(cur.len() >= header_len, "truncated header");
         let header: ModelHeader = serde_json::from_slice(&cur[..header_len])?;
         cur = &cur[header_len..];
-        ensure!(
-            header.features.bits <= 24,
-            "hash bits {} out of range",
-            header.features.bits
-        );
+        ensure!(header.features.bits <= 24, "hash bits {} out of range", header.features.bits);
         let rows = 1usize << header.features.bits;
         let mut weights = vec![0f32; rows * HEADS];
         let n = take_u32(&mut cur)? as usize;
-        ensure!(
-            cur.len() == n * 4 * (1 + HEADS),
-            "weight table has the wrong size"
-        );
+        ensure!(cur.len() == n * 4 * (1 + HEADS), "weight table has the wrong size");
         for _ in 0..n {
             let idx = take_u32(&mut cur)? as usize;
             ensure!(idx < rows, "bucket {idx} out of range");
@@ -112,11 +96,7 @@ impl LinearModel {
                 weights[idx * HEADS + h] = f32::from_le_bytes(take4(&mut cur)?);
             }
         }
-        Ok(LinearModel {
-            header,
-            weights,
-            sha256: hex_sha256(bytes),
-        })
+        Ok(LinearModel { header, weights, sha256: hex_sha256(bytes) })
     }
 
     /// Serialises to the `model.irm` format; the same model always gives the same bytes.
@@ -126,11 +106,7 @@ impl LinearModel {
         payload.extend_from_slice(&(header.len() as u32).to_le_bytes());
         payload.extend_from_slice(&header);
         let rows: Vec<usize> = (0..self.weights.len() / HEADS)
-            .filter(|r| {
-                self.weights[r * HEADS..(r + 1) * HEADS]
-                    .iter()
-                    .any(|w| *w != 0.0)
-            })
+            .filter(|r| self.weights[r * HEADS..(r + 1) * HEADS].iter().any(|w| *w != 0.0))
             .collect();
         payload.extend_from_slice(&(rows.len() as u32).to_le_bytes());
         for r in rows {
@@ -152,11 +128,7 @@ impl LinearModel {
     fn logits(&self, text: &str, with_terms: bool) -> ([f32; HEADS], Vec<String>, Vec<[f32; 4]>) {
         let f = extract(text, &self.header.features);
         let mut z = self.header.bias;
-        let mut per_term = if with_terms {
-            vec![[0f32; 4]; f.terms.len()]
-        } else {
-            Vec::new()
-        };
+        let mut per_term = if with_terms { vec![[0f32; 4]; f.terms.len()] } else { Vec::new() };
         for ((&b, &t), &v) in f.buckets.iter().zip(&f.term_of).zip(&f.values) {
             let w = &self.weights[b as usize * HEADS..(b as usize + 1) * HEADS];
             for h in 0..HEADS {
@@ -190,8 +162,7 @@ impl LinearModel {
         // A term that occurs twice counts once, with its contributions summed.
         let mut distinct: Vec<(usize, [f32; 4])> = Vec::new();
         if !irritants.is_empty() {
-            let mut first: std::collections::HashMap<&str, usize> =
-                std::collections::HashMap::new();
+            let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
             for (t, w) in per_term.iter().enumerate() {
                 match first.get(terms[t].as_str()) {
                     Some(&k) => {
@@ -207,31 +178,17 @@ impl LinearModel {
             }
         }
         for c in irritants.iter() {
-            let mut scored: Vec<(usize, f32)> = distinct
-                .iter()
-                .map(|(t, w)| (*t, w[c.index()]))
-                .filter(|(_, w)| *w > 0.0)
-                .collect();
+            let mut scored: Vec<(usize, f32)> =
+                distinct.iter().map(|(t, w)| (*t, w[c.index()])).filter(|(_, w)| *w > 0.0).collect();
             // Ties broken by position, so evidence is deterministic.
             scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            evidence.extend(
-                scored
-                    .into_iter()
-                    .take(EVIDENCE_PER_CATEGORY)
-                    .map(|(t, w)| Evidence {
-                        irritant: c,
-                        term: terms[t].clone(),
-                        weight: w,
-                    }),
-            );
+            evidence.extend(scored.into_iter().take(EVIDENCE_PER_CATEGORY).map(|(t, w)| Evidence {
+                irritant: c,
+                term: terms[t].clone(),
+                weight: w,
+            }));
         }
-        Prediction {
-            irritant_probs,
-            irritants,
-            sentiment_probs,
-            sentiment,
-            evidence,
-        }
+        Prediction { irritant_probs, irritants, sentiment_probs, sentiment, evidence }
     }
 }
 
@@ -299,10 +256,7 @@ mod tests {
     use super::*;
 
     fn toy() -> LinearModel {
-        let features = FeatureConfig {
-            bits: 10,
-            ..FeatureConfig::default()
-        };
+        let features = FeatureConfig { bits: 10, ..FeatureConfig::default() };
         let mut weights = vec![0f32; (1 << 10) * HEADS];
         let f = extract("caisse", &features);
         for &b in &f.buckets[1..] {

@@ -30,11 +30,7 @@ impl ClassScores {
         ClassScores {
             precision: p,
             recall: r,
-            f1: if p + r > 0.0 {
-                2.0 * p * r / (p + r)
-            } else {
-                0.0
-            },
+            f1: if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 },
             support: tp + fn_,
             true_positives: tp,
             false_positives: fp,
@@ -91,10 +87,7 @@ pub fn irritant_scores(gold: &[IrritantSet], pred: &[IrritantSet]) -> IrritantSc
         tp_all += tp;
         fp_all += fp;
         fn_all += fn_;
-        out.per_class.insert(
-            c.as_str().to_string(),
-            ClassScores::from_counts(tp, fp, fn_),
-        );
+        out.per_class.insert(c.as_str().to_string(), ClassScores::from_counts(tp, fp, fn_));
     }
     out.micro_f1 = ClassScores::from_counts(tp_all, fp_all, fn_all).f1;
     out.macro_f1 = out.per_class.values().map(|s| s.f1).sum::<f64>() / 4.0;
@@ -125,18 +118,9 @@ pub fn sentiment_scores(gold: &[Sentiment], pred: &[Sentiment]) -> SentimentScor
     for s in Sentiment::ALL {
         let i = s.index();
         let tp = out.confusion[i][i];
-        let fp: u64 = (0..3)
-            .filter(|&g| g != i)
-            .map(|g| out.confusion[g][i])
-            .sum();
-        let fn_: u64 = (0..3)
-            .filter(|&p| p != i)
-            .map(|p| out.confusion[i][p])
-            .sum();
-        out.per_class.insert(
-            s.as_str().to_string(),
-            ClassScores::from_counts(tp, fp, fn_),
-        );
+        let fp: u64 = (0..3).filter(|&g| g != i).map(|g| out.confusion[g][i]).sum();
+        let fn_: u64 = (0..3).filter(|&p| p != i).map(|p| out.confusion[i][p]).sum();
+        out.per_class.insert(s.as_str().to_string(), ClassScores::from_counts(tp, fp, fn_));
     }
     out.macro_f1 = out.per_class.values().map(|s| s.f1).sum::<f64>() / 3.0;
     out
@@ -153,19 +137,11 @@ mod tests {
 
     #[test]
     fn irritant_scores_count_by_hand() {
-        let gold = [
-            set(&[Digital]),
-            set(&[Physical, ThirdParty]),
-            set(&[]),
-            set(&[Digital]),
-        ];
+        let gold = [set(&[Digital]), set(&[Physical, ThirdParty]), set(&[]), set(&[Digital])];
         let pred = [set(&[Digital]), set(&[Physical]), set(&[Digital]), set(&[])];
         let s = irritant_scores(&gold, &pred);
         let d = s.per_class["digital"];
-        assert_eq!(
-            (d.true_positives, d.false_positives, d.false_negatives),
-            (1, 1, 1)
-        );
+        assert_eq!((d.true_positives, d.false_positives, d.false_negatives), (1, 1, 1));
         assert!((d.f1 - 0.5).abs() < 1e-12);
         assert!((s.per_class["physical"].f1 - 1.0).abs() < 1e-12);
         assert_eq!(s.per_class["third_party"].f1, 0.0);
@@ -174,14 +150,7 @@ mod tests {
         assert!((s.micro_f1 - (2.0 * (2.0 / 3.0) * 0.5 / (2.0 / 3.0 + 0.5))).abs() < 1e-12);
         assert!((s.macro_f1 - (0.5 + 1.0) / 4.0).abs() < 1e-12);
         assert!((s.exact_match - 0.25).abs() < 1e-12);
-        assert_eq!(
-            (
-                s.any.true_positives,
-                s.any.false_positives,
-                s.any.false_negatives
-            ),
-            (2, 1, 1)
-        );
+        assert_eq!((s.any.true_positives, s.any.false_positives, s.any.false_negatives), (2, 1, 1));
     }
 
     #[test]

@@ -65,14 +65,9 @@ pub fn load(name: Option<&str>) -> Result<Box<dyn Classifier>> {
         Some(n) if n == DEFAULT_MODEL => Ok(Box::new(linear::LinearModel::embedded_default()?)),
         Some(n) => {
             let dir = Path::new(n);
-            let dir = if dir.is_dir() {
-                dir.to_path_buf()
-            } else {
-                Path::new("models").join(n)
-            };
-            let model = linear::LinearModel::load_dir(&dir).with_context(|| {
-                format!("cannot load model {n:?} (looked in {})", dir.display())
-            })?;
+            let dir = if dir.is_dir() { dir.to_path_buf() } else { Path::new("models").join(n) };
+            let model = linear::LinearModel::load_dir(&dir)
+                .with_context(|| format!("cannot load model {n:?} (looked in {})", dir.display()))?;
             Ok(Box::new(model))
         }
     }

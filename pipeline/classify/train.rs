@@ -101,11 +101,7 @@ pub fn cross_validate(
     k: usize,
     cfg: &TrainConfig,
 ) -> Result<CrossValidation> {
-    ensure!(
-        k >= 2 && k <= data.len(),
-        "--cv needs between 2 and {} folds",
-        data.len()
-    );
+    ensure!(k >= 2 && k <= data.len(), "--cv needs between 2 and {} folds", data.len());
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = SplitMix64(cfg.seed ^ 0x00c0_ffee);
     for i in (1..order.len()).rev() {
@@ -159,9 +155,7 @@ impl SplitMix64 {
 }
 
 fn featurise(data: &[LabelledSegment], cfg: &FeatureConfig) -> Vec<Features> {
-    data.iter()
-        .map(|s| extract(&normalise(&s.text).text, cfg))
-        .collect()
+    data.iter().map(|s| extract(&normalise(&s.text).text, cfg)).collect()
 }
 
 fn targets(s: &LabelledSegment) -> [f32; HEADS] {
@@ -221,24 +215,13 @@ pub fn fit(data: &[LabelledSegment], cfg: &TrainConfig) -> Result<LinearModel> {
             }
         }
     }
-    Ok(LinearModel::new(
-        ModelHeader {
-            id: cfg.id.clone(),
-            features: cfg.features,
-            thresholds: [0.5; 4],
-            bias,
-        },
-        w,
-    ))
+    Ok(LinearModel::new(ModelHeader { id: cfg.id.clone(), features: cfg.features, thresholds: [0.5; 4], bias }, w))
 }
 
 /// For each category, the threshold in 0.05..=0.95 (steps of 0.01) that maximises F1 on
 /// the dev split; among equal F1s the one closest to 0.5.
 pub fn tune_thresholds(model: &LinearModel, dev: &[LabelledSegment]) -> [f32; 4] {
-    let probs: Vec<[f32; 4]> = dev
-        .iter()
-        .map(|s| model.probabilities(&normalise(&s.text).text).0)
-        .collect();
+    let probs: Vec<[f32; 4]> = dev.iter().map(|s| model.probabilities(&normalise(&s.text).text).0).collect();
     let mut out = [0.5f32; 4];
     for c in Irritant::ALL {
         let mut best = (f64::MIN, f32::MAX, 0.5f32);
@@ -253,11 +236,7 @@ pub fn tune_thresholds(model: &LinearModel, dev: &[LabelledSegment]) -> [f32; 4]
                     _ => {}
                 }
             }
-            let f1 = if tp == 0 {
-                0.0
-            } else {
-                2.0 * tp as f64 / (2 * tp + fp + fn_) as f64
-            };
+            let f1 = if tp == 0 { 0.0 } else { 2.0 * tp as f64 / (2 * tp + fp + fn_) as f64 };
             let dist = (t - 0.5).abs();
             if f1 > best.0 + 1e-12 || ((f1 - best.0).abs() <= 1e-12 && dist < best.1) {
                 best = (f1, dist, t);
@@ -270,18 +249,12 @@ pub fn tune_thresholds(model: &LinearModel, dev: &[LabelledSegment]) -> [f32; 4]
 
 /// Scores a model on labelled segments.
 pub fn score(model: &LinearModel, data: &[LabelledSegment]) -> (IrritantScores, SentimentScores) {
-    let preds: Vec<_> = data
-        .iter()
-        .map(|s| model.predict(&normalise(&s.text).text))
-        .collect();
+    let preds: Vec<_> = data.iter().map(|s| model.predict(&normalise(&s.text).text)).collect();
     let gold_i: Vec<IrritantSet> = data.iter().map(|s| s.irritants).collect();
     let pred_i: Vec<IrritantSet> = preds.iter().map(|p| p.irritants).collect();
     let gold_s: Vec<Sentiment> = data.iter().map(|s| s.sentiment).collect();
     let pred_s: Vec<Sentiment> = preds.iter().map(|p| p.sentiment).collect();
-    (
-        irritant_scores(&gold_i, &pred_i),
-        sentiment_scores(&gold_s, &pred_s),
-    )
+    (irritant_scores(&gold_i, &pred_i), sentiment_scores(&gold_s, &pred_s))
 }
 
 /// Fits on `train`, tunes thresholds on `dev` when given, and builds the card.
@@ -311,14 +284,11 @@ pub fn train(
         for c in s.irritants.iter() {
             *counts.entry(c.as_str().to_string()).or_insert(0) += 1;
         }
-        *counts
-            .entry(format!("sentiment:{}", s.sentiment))
-            .or_insert(0) += 1;
+        *counts.entry(format!("sentiment:{}", s.sentiment)).or_insert(0) += 1;
     }
     let card = ModelCard {
         id: cfg.id.clone(),
-        kind: "linear hashed n-grams (one-vs-rest logistic irritant heads, softmax sentiment)"
-            .into(),
+        kind: "linear hashed n-grams (one-vs-rest logistic irritant heads, softmax sentiment)".into(),
         format_version: super::linear::FORMAT_VERSION,
         model_sha256: super::Classifier::sha256(&model).to_string(),
         irritant_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -340,11 +310,7 @@ pub fn train(
 /// Describes a labelled file for the card: path as given, content hash, segment count.
 pub fn describe_file(path: &Path, segments: usize) -> Result<DataFile> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(DataFile {
-        path: path.display().to_string(),
-        sha256: hex_sha256(&bytes),
-        segments,
-    })
+    Ok(DataFile { path: path.display().to_string(), sha256: hex_sha256(&bytes), segments })
 }
 
 /// Writes `model.irm`, `card.json` and `MODEL_CARD.md` into `dir`, each atomically.
@@ -364,11 +330,7 @@ pub fn render_card(card: &ModelCard) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Model card: `{}`\n", card.id);
     let _ = writeln!(s, "- Kind: {}", card.kind);
-    let _ = writeln!(
-        s,
-        "- File format: `model.irm` version {}",
-        card.format_version
-    );
+    let _ = writeln!(s, "- File format: `model.irm` version {}", card.format_version);
     let _ = writeln!(s, "- SHA-256 of `model.irm`: `{}`", card.model_sha256);
     let _ = writeln!(s, "- Trained by irritant {}", card.irritant_version);
     let h = &card.hyperparameters;
@@ -381,23 +343,13 @@ pub fn render_card(card: &ModelCard) -> String {
     let _ = writeln!(s, "| split | file | segments | sha256 |\n|---|---|---|---|");
     for (split, files) in [("train", &card.train_data), ("dev", &card.dev_data)] {
         for f in files {
-            let _ = writeln!(
-                s,
-                "| {split} | `{}` | {} | `{}` |",
-                f.path,
-                f.segments,
-                &f.sha256[..16]
-            );
+            let _ = writeln!(s, "| {split} | `{}` | {} | `{}` |", f.path, f.segments, &f.sha256[..16]);
         }
     }
     let _ = writeln!(
         s,
         "\nTraining label counts: {}",
-        card.train_label_counts
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        card.train_label_counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
     );
     let _ = writeln!(s, "\n## Thresholds\n");
     for (k, v) in &card.thresholds {
@@ -408,16 +360,9 @@ pub fn render_card(card: &ModelCard) -> String {
             s,
             "\n## Dev-split metrics\n\nThe thresholds were tuned on this split, so these figures lean optimistic; judge the model on the test split with an evaluation.\n"
         );
-        let _ = writeln!(
-            s,
-            "| category | precision | recall | F1 | support |\n|---|---|---|---|---|"
-        );
+        let _ = writeln!(s, "| category | precision | recall | F1 | support |\n|---|---|---|---|---|");
         for (k, c) in &i.per_class {
-            let _ = writeln!(
-                s,
-                "| {k} | {:.3} | {:.3} | {:.3} | {} |",
-                c.precision, c.recall, c.f1, c.support
-            );
+            let _ = writeln!(s, "| {k} | {:.3} | {:.3} | {:.3} | {} |", c.precision, c.recall, c.f1, c.support);
         }
         let _ = writeln!(
             s,
@@ -459,21 +404,9 @@ mod tests {
         vec![
             seg("L'appli plante au paiement.", &[Digital], Negative),
             seg("Le site me déconnecte sans arrêt.", &[Digital], Negative),
-            seg(
-                "Commande click and collect introuvable au comptoir.",
-                &[PhygitalBridge],
-                Negative,
-            ),
-            seg(
-                "La borne de caisse automatique a planté.",
-                &[PhygitalBridge],
-                Negative,
-            ),
-            seg(
-                "Le livreur a laissé le colis dehors.",
-                &[ThirdParty],
-                Negative,
-            ),
+            seg("Commande click and collect introuvable au comptoir.", &[PhygitalBridge], Negative),
+            seg("La borne de caisse automatique a planté.", &[PhygitalBridge], Negative),
+            seg("Le livreur a laissé le colis dehors.", &[ThirdParty], Negative),
             seg("Point relais fermé à 16h.", &[ThirdParty], Negative),
             seg("Vingt minutes d'attente en caisse.", &[Physical], Negative),
             seg("Aucun vendeur disponible en rayon.", &[Physical], Negative),
@@ -485,10 +418,7 @@ mod tests {
     #[test]
     fn same_seed_gives_identical_bytes_and_another_seed_does_not() {
         let cfg = TrainConfig {
-            features: FeatureConfig {
-                bits: 14,
-                ..FeatureConfig::default()
-            },
+            features: FeatureConfig { bits: 14, ..FeatureConfig::default() },
             epochs: 5,
             ..TrainConfig::default()
         };
@@ -496,19 +426,14 @@ mod tests {
         let a = fit(&data, &cfg).unwrap().to_bytes();
         let b = fit(&data, &cfg).unwrap().to_bytes();
         assert_eq!(a, b);
-        let c = fit(&data, &TrainConfig { seed: 7, ..cfg })
-            .unwrap()
-            .to_bytes();
+        let c = fit(&data, &TrainConfig { seed: 7, ..cfg }).unwrap().to_bytes();
         assert_ne!(a, c);
     }
 
     #[test]
     fn learns_its_training_data() {
         let cfg = TrainConfig {
-            features: FeatureConfig {
-                bits: 16,
-                ..FeatureConfig::default()
-            },
+            features: FeatureConfig { bits: 16, ..FeatureConfig::default() },
             epochs: 30,
             ..TrainConfig::default()
         };

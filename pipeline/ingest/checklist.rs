@@ -103,48 +103,31 @@ fn parse_category(s: Option<&str>) -> Result<Option<Irritant>, String> {
 }
 
 /// Reads the criteria file.
-pub fn read_criteria(
-    path: &Path,
-    format: Format,
-) -> Result<HashMap<String, CriterionInfo>, InputError> {
+pub fn read_criteria(path: &Path, format: Format) -> Result<HashMap<String, CriterionInfo>, InputError> {
     let columns = Columns::Named {
-        wanted: ["criterion", "section", "category", "max_score"]
-            .map(String::from)
-            .to_vec(),
+        wanted: ["criterion", "section", "category", "max_score"].map(String::from).to_vec(),
         required: vec!["criterion".into()],
     };
     let mut reader = RowReader::open(path, format, &columns)?;
     let mut out = HashMap::new();
     while let Some(item) = reader.next_item()? {
         let rec = match item {
-            Item::Malformed { row, reason, .. } => {
-                return Err(InputError::new(Location::row(path, row), reason))
-            }
+            Item::Malformed { row, reason, .. } => return Err(InputError::new(Location::row(path, row), reason)),
             Item::Record(r) => r,
         };
         let loc = Location::row(path, rec.row);
         let Some(name) = rec.fields[0].clone() else {
             return Err(InputError::new(loc, "missing criterion"));
         };
-        let category = parse_category(rec.fields[2].as_deref())
-            .map_err(|e| InputError::new(loc.clone(), e))?;
-        let max_score = match rec.fields[3].as_deref() {
-            None => None,
-            Some(m) => Some(parse_number(m).filter(|m| *m > 0.0).ok_or_else(|| {
-                InputError::new(
-                    loc.clone(),
-                    format!("max_score {m:?} is not a positive number"),
-                )
-            })?),
-        };
-        out.insert(
-            name,
-            CriterionInfo {
-                section: rec.fields[1].clone(),
-                category,
-                max_score,
-            },
-        );
+        let category = parse_category(rec.fields[2].as_deref()).map_err(|e| InputError::new(loc.clone(), e))?;
+        let max_score =
+            match rec.fields[3].as_deref() {
+                None => None,
+                Some(m) => Some(parse_number(m).filter(|m| *m > 0.0).ok_or_else(|| {
+                    InputError::new(loc.clone(), format!("max_score {m:?} is not a positive number"))
+                })?),
+            };
+        out.insert(name, CriterionInfo { section: rec.fields[1].clone(), category, max_score });
     }
     Ok(out)
 }
@@ -171,16 +154,14 @@ impl AnswerCheck<'_> {
         let visit_id = visit_id.ok_or("missing visit_id")?;
         let criterion = criterion.ok_or("missing criterion")?;
         let info = self.criteria.get(&criterion).cloned().unwrap_or_default();
-        let max_score = max_score
-            .or(info.max_score)
-            .ok_or_else(|| format!("no max_score for criterion {criterion:?}"))?;
+        let max_score =
+            max_score.or(info.max_score).ok_or_else(|| format!("no max_score for criterion {criterion:?}"))?;
         if max_score <= 0.0 {
             return Err(format!("max_score {max_score} is not positive"));
         }
         let score = match score {
             Some(s) if !is_not_applicable(s) => {
-                let v = parse_number(s)
-                    .ok_or_else(|| format!("score {s:?} is neither a number nor N/A"))?;
+                let v = parse_number(s).ok_or_else(|| format!("score {s:?} is neither a number nor N/A"))?;
                 if v < 0.0 || v > max_score {
                     return Err(format!("score {v} outside 0..={max_score}"));
                 }
@@ -193,9 +174,7 @@ impl AnswerCheck<'_> {
             None => info.category,
         };
         if !self.seen.insert((visit_id.clone(), criterion.clone())) {
-            return Err(format!(
-                "duplicate answer for visit {visit_id:?}, criterion {criterion:?}"
-            ));
+            return Err(format!("duplicate answer for visit {visit_id:?}, criterion {criterion:?}"));
         }
         Ok(ChecklistAnswer {
             visit_id,
@@ -219,33 +198,22 @@ pub fn read(
     criteria: &HashMap<String, CriterionInfo>,
 ) -> Result<Checklist, InputError> {
     let n = |f: &str| names.get("checklist", f).to_string();
-    let mut check = AnswerCheck {
-        criteria,
-        seen: HashSet::new(),
-    };
+    let mut check = AnswerCheck { criteria, seen: HashSet::new() };
     let mut out = Checklist::default();
-    let reject =
-        |out: &mut Checklist, row: u64, column: Option<String>, raw: &str, reason: String| {
-            out.rejects.push(Reject {
-                input: InputKind::Checklist,
-                file: path.to_path_buf(),
-                row: Some(row),
-                column,
-                raw: truncate_raw(raw),
-                reason,
-            })
-        };
+    let reject = |out: &mut Checklist, row: u64, column: Option<String>, raw: &str, reason: String| {
+        out.rejects.push(Reject {
+            input: InputKind::Checklist,
+            file: path.to_path_buf(),
+            row: Some(row),
+            column,
+            raw: truncate_raw(raw),
+            reason,
+        })
+    };
     match layout {
         Layout::Long => {
             let columns = Columns::Named {
-                wanted: vec![
-                    n("visit_id"),
-                    n("criterion"),
-                    n("score"),
-                    n("max_score"),
-                    n("section"),
-                    n("category"),
-                ],
+                wanted: vec![n("visit_id"), n("criterion"), n("score"), n("max_score"), n("section"), n("category")],
                 required: vec![n("visit_id"), n("criterion"), n("score")],
             };
             let mut reader = RowReader::open(path, format, &columns)?;
@@ -264,13 +232,7 @@ pub fn read(
                     Some(m) => match parse_number(m) {
                         Some(v) => Some(v),
                         None => {
-                            reject(
-                                &mut out,
-                                rec.row,
-                                None,
-                                &rec.raw,
-                                format!("max_score {m:?} is not a number"),
-                            );
+                            reject(&mut out, rec.row, None, &rec.raw, format!("max_score {m:?} is not a number"));
                             continue;
                         }
                     },
@@ -297,10 +259,7 @@ pub fn read(
             let Some(id_pos) = header.iter().position(|h| *h == id_col) else {
                 return Err(InputError::new(
                     Location::file(path),
-                    format!(
-                        "missing required column {id_col:?} (columns found: {})",
-                        header.join(", ")
-                    ),
+                    format!("missing required column {id_col:?} (columns found: {})", header.join(", ")),
                 ));
             };
             let criteria_cols: Vec<usize> = (0..header.len()).filter(|&i| i != id_pos).collect();
@@ -321,10 +280,7 @@ pub fn read(
                     }
                     out.records += 1;
                     let criterion = header[c].clone();
-                    let max = criteria
-                        .get(&criterion)
-                        .and_then(|i| i.max_score)
-                        .unwrap_or(max_score);
+                    let max = criteria.get(&criterion).and_then(|i| i.max_score).unwrap_or(max_score);
                     match check.answer(
                         rec.fields[id_pos].clone(),
                         Some(criterion.clone()),

@@ -37,15 +37,7 @@ pub enum CommentRecord {
     Rejected(Reject),
 }
 
-const FIELDS: [&str; 7] = [
-    "comment_id",
-    "visit_id",
-    "text",
-    "lang",
-    "channel",
-    "criterion",
-    "created_at",
-];
+const FIELDS: [&str; 7] = ["comment_id", "visit_id", "text", "lang", "channel", "criterion", "created_at"];
 const REQUIRED: [&str; 3] = ["comment_id", "visit_id", "text"];
 
 /// Reads comment files one after the other, validating records and remembering ids
@@ -63,22 +55,12 @@ pub struct CommentStream {
 }
 
 impl CommentStream {
-    pub fn new(
-        files: Vec<(PathBuf, Format)>,
-        columns: &ColumnNames,
-        max_text_chars: usize,
-    ) -> Self {
+    pub fn new(files: Vec<(PathBuf, Format)>, columns: &ColumnNames, max_text_chars: usize) -> Self {
         let n = files.len();
         CommentStream {
             files,
-            names: FIELDS
-                .iter()
-                .map(|f| columns.get("comments", f).to_string())
-                .collect(),
-            required: REQUIRED
-                .iter()
-                .map(|f| columns.get("comments", f).to_string())
-                .collect(),
+            names: FIELDS.iter().map(|f| columns.get("comments", f).to_string()).collect(),
+            required: REQUIRED.iter().map(|f| columns.get("comments", f).to_string()).collect(),
             max_text_chars,
             current: None,
             next_file: 0,
@@ -100,10 +82,7 @@ impl CommentStream {
                     return Ok(None);
                 }
                 let (path, format) = &self.files[self.next_file];
-                let columns = Columns::Named {
-                    wanted: self.names.clone(),
-                    required: self.required.clone(),
-                };
+                let columns = Columns::Named { wanted: self.names.clone(), required: self.required.clone() };
                 self.current = Some((self.next_file, RowReader::open(path, *format, &columns)?));
                 self.next_file += 1;
             }
@@ -135,12 +114,8 @@ impl CommentStream {
         };
         let mut f = rec.fields.into_iter();
         let (id, visit, text) = (f.next().flatten(), f.next().flatten(), f.next().flatten());
-        let (lang, channel, criterion, created_at) = (
-            f.next().flatten(),
-            f.next().flatten(),
-            f.next().flatten(),
-            f.next().flatten(),
-        );
+        let (lang, channel, criterion, created_at) =
+            (f.next().flatten(), f.next().flatten(), f.next().flatten(), f.next().flatten());
         let Some(comment_id) = id else {
             return reject(rec.row, &rec.raw, format!("missing {}", self.names[0]));
         };
@@ -156,10 +131,7 @@ impl CommentStream {
             return reject(
                 rec.row,
                 &rec.raw,
-                format!(
-                    "text has {chars} characters, over the limit of {} (--max-text-chars)",
-                    self.max_text_chars
-                ),
+                format!("text has {chars} characters, over the limit of {} (--max-text-chars)", self.max_text_chars),
             );
         }
         if let Some((first_file, first_row)) = self.seen.get(&comment_id) {

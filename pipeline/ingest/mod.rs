@@ -108,16 +108,14 @@ impl ColumnNames {
     pub fn parse(pairs: &[String]) -> Result<Self, String> {
         let mut map = HashMap::new();
         for p in pairs {
-            let (k, v) = p.split_once('=').ok_or_else(|| {
-                format!("--column {p:?}: expected TABLE.FIELD=NAME, e.g. comments.text=verbatim")
-            })?;
-            let (table, _) = k.split_once('.').ok_or_else(|| {
-                format!("--column {p:?}: the key needs a table, e.g. comments.text")
-            })?;
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| format!("--column {p:?}: expected TABLE.FIELD=NAME, e.g. comments.text=verbatim"))?;
+            let (table, _) = k
+                .split_once('.')
+                .ok_or_else(|| format!("--column {p:?}: the key needs a table, e.g. comments.text"))?;
             if !["comments", "checklist", "visits"].contains(&table) {
-                return Err(format!(
-                    "--column {p:?}: table must be comments, checklist or visits"
-                ));
+                return Err(format!("--column {p:?}: table must be comments, checklist or visits"));
             }
             map.insert(k.to_string(), v.to_string());
         }
@@ -126,10 +124,7 @@ impl ColumnNames {
 
     /// The file's name for a field of a table.
     pub fn get<'a>(&'a self, table: &str, field: &'a str) -> &'a str {
-        self.0
-            .get(&format!("{table}.{field}"))
-            .map(String::as_str)
-            .unwrap_or(field)
+        self.0.get(&format!("{table}.{field}")).map(String::as_str).unwrap_or(field)
     }
 }
 
@@ -140,27 +135,19 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     for p in paths {
         if p.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| {
-                    InputError::new(Location::file(p), format!("cannot list directory: {e}"))
-                })?
+                .map_err(|e| InputError::new(Location::file(p), format!("cannot list directory: {e}")))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.is_file() && Format::from_path(f).is_some())
                 .collect();
             files.sort();
             if files.is_empty() {
-                return Err(InputError::new(
-                    Location::file(p),
-                    "directory holds no .csv, .jsonl or .parquet file",
-                ));
+                return Err(InputError::new(Location::file(p), "directory holds no .csv, .jsonl or .parquet file"));
             }
             out.extend(files);
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(InputError::new(
-                Location::file(p),
-                "no such file or directory",
-            ));
+            return Err(InputError::new(Location::file(p), "no such file or directory"));
         }
     }
     Ok(out)

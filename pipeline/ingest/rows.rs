@@ -25,10 +25,7 @@ use crate::normalise::mojibake::decode_bytes;
 #[derive(Debug, Clone)]
 pub enum Columns {
     /// These names, in this order; `required` ones must exist in a file with a header.
-    Named {
-        wanted: Vec<String>,
-        required: Vec<String>,
-    },
+    Named { wanted: Vec<String>, required: Vec<String> },
     /// Every column of the header (CSV and Parquet only).
     All,
 }
@@ -49,11 +46,7 @@ pub struct Record {
 #[derive(Debug, Clone)]
 pub enum Item {
     Record(Record),
-    Malformed {
-        row: u64,
-        raw: String,
-        reason: String,
-    },
+    Malformed { row: u64, raw: String, reason: String },
 }
 
 /// Rows per Parquet batch.
@@ -93,10 +86,7 @@ fn open_file(path: &Path) -> Result<File, InputError> {
 
 /// Picks the delimiter that occurs most in the header line: `,`, `;` or tab.
 fn sniff_delimiter(path: &Path) -> Result<u8, InputError> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-    {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) {
         return Ok(b'\t');
     }
     let mut first = Vec::new();
@@ -105,17 +95,10 @@ fn sniff_delimiter(path: &Path) -> Result<u8, InputError> {
         .read_until(b'\n', &mut first)
         .map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
     let count = |d: u8| first.iter().filter(|&&b| b == d).count();
-    Ok([b',', b';', b'\t']
-        .into_iter()
-        .max_by_key(|&d| (count(d), d == b','))
-        .unwrap_or(b','))
+    Ok([b',', b';', b'\t'].into_iter().max_by_key(|&d| (count(d), d == b',')).unwrap_or(b','))
 }
 
-fn select(
-    path: &Path,
-    header: &[String],
-    columns: &Columns,
-) -> Result<(Vec<String>, Vec<Option<usize>>), InputError> {
+fn select(path: &Path, header: &[String], columns: &Columns) -> Result<(Vec<String>, Vec<Option<usize>>), InputError> {
     match columns {
         Columns::All => Ok((header.to_vec(), (0..header.len()).map(Some).collect())),
         Columns::Named { wanted, required } => {
@@ -123,17 +106,11 @@ fn select(
                 if !header.iter().any(|h| h == r) {
                     return Err(InputError::new(
                         Location::file(path),
-                        format!(
-                            "missing required column {r:?} (columns found: {})",
-                            header.join(", ")
-                        ),
+                        format!("missing required column {r:?} (columns found: {})", header.join(", ")),
                     ));
                 }
             }
-            let idx = wanted
-                .iter()
-                .map(|w| header.iter().position(|h| h == w))
-                .collect();
+            let idx = wanted.iter().map(|w| header.iter().position(|h| h == w)).collect();
             Ok((wanted.clone(), idx))
         }
     }
@@ -159,41 +136,20 @@ impl RowReader {
                     .from_reader(BufReader::with_capacity(1 << 16, open_file(path)?));
                 let header: Vec<String> = reader
                     .byte_headers()
-                    .map_err(|e| {
-                        InputError::new(
-                            Location::file(path),
-                            format!("cannot read the header: {e}"),
-                        )
-                    })?
+                    .map_err(|e| InputError::new(Location::file(path), format!("cannot read the header: {e}")))?
                     .iter()
                     .enumerate()
                     .map(|(i, h)| {
                         let h = decode_bytes(h).0;
-                        let h = if i == 0 {
-                            h.trim_start_matches('\u{feff}').to_string()
-                        } else {
-                            h
-                        };
+                        let h = if i == 0 { h.trim_start_matches('\u{feff}').to_string() } else { h };
                         h.trim().to_string()
                     })
                     .collect();
                 if header.iter().all(String::is_empty) {
-                    return Err(InputError::new(
-                        Location::file(path),
-                        "empty file: no header row",
-                    ));
+                    return Err(InputError::new(Location::file(path), "empty file: no header row"));
                 }
                 let (names, indices) = select(path, &header, columns)?;
-                (
-                    names,
-                    Inner::Csv {
-                        reader,
-                        indices,
-                        width: header.len(),
-                        delimiter,
-                        record: csv::ByteRecord::new(),
-                    },
-                )
+                (names, Inner::Csv { reader, indices, width: header.len(), delimiter, record: csv::ByteRecord::new() })
             }
             Format::Jsonl => {
                 let Columns::Named { wanted, .. } = columns else {
@@ -204,26 +160,17 @@ impl RowReader {
                 };
                 (
                     wanted.clone(),
-                    Inner::Jsonl {
-                        reader: BufReader::with_capacity(1 << 16, open_file(path)?),
-                        buf: Vec::new(),
-                    },
+                    Inner::Jsonl { reader: BufReader::with_capacity(1 << 16, open_file(path)?), buf: Vec::new() },
                 )
             }
             Format::Parquet => {
-                let builder =
-                    ParquetRecordBatchReaderBuilder::try_new(open_file(path)?).map_err(|e| {
-                        InputError::new(
-                            Location::file(path),
-                            format!("not a readable Parquet file (truncated or corrupt?): {e}"),
-                        )
-                    })?;
-                let header: Vec<String> = builder
-                    .schema()
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().clone())
-                    .collect();
+                let builder = ParquetRecordBatchReaderBuilder::try_new(open_file(path)?).map_err(|e| {
+                    InputError::new(
+                        Location::file(path),
+                        format!("not a readable Parquet file (truncated or corrupt?): {e}"),
+                    )
+                })?;
+                let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
                 let (names, indices) = select(path, &header, columns)?;
                 let mut roots: Vec<usize> = indices.iter().flatten().copied().collect();
                 roots.sort_unstable();
@@ -233,26 +180,11 @@ impl RowReader {
                     .with_projection(mask)
                     .with_batch_size(PARQUET_BATCH)
                     .build()
-                    .map_err(|e| {
-                        InputError::new(Location::file(path), format!("cannot read Parquet: {e}"))
-                    })?;
-                (
-                    names,
-                    Inner::Parquet {
-                        reader,
-                        columns: Vec::new(),
-                        next: 0,
-                        len: 0,
-                    },
-                )
+                    .map_err(|e| InputError::new(Location::file(path), format!("cannot read Parquet: {e}")))?;
+                (names, Inner::Parquet { reader, columns: Vec::new(), next: 0, len: 0 })
             }
         };
-        Ok(RowReader {
-            path: path.to_path_buf(),
-            names,
-            inner,
-            row: 0,
-        })
+        Ok(RowReader { path: path.to_path_buf(), names, inner, row: 0 })
     }
 
     /// Names of the fields each record holds, in order.
@@ -264,19 +196,10 @@ impl RowReader {
     pub fn next_item(&mut self) -> Result<Option<Item>, InputError> {
         let path = &self.path;
         match &mut self.inner {
-            Inner::Csv {
-                reader,
-                indices,
-                width,
-                delimiter,
-                record,
-            } => {
-                let more = reader.read_byte_record(record).map_err(|e| {
-                    InputError::new(
-                        Location::row(path, self.row + 1),
-                        format!("cannot read CSV: {e}"),
-                    )
-                })?;
+            Inner::Csv { reader, indices, width, delimiter, record } => {
+                let more = reader
+                    .read_byte_record(record)
+                    .map_err(|e| InputError::new(Location::row(path, self.row + 1), format!("cannot read CSV: {e}")))?;
                 if !more {
                     return Ok(None);
                 }
@@ -298,25 +221,14 @@ impl RowReader {
                         reason: format!("expected {} fields, found {}", width, decoded.len()),
                     }));
                 }
-                let fields = indices
-                    .iter()
-                    .map(|i| i.and_then(|i| non_empty(decoded[i].trim().to_string())))
-                    .collect();
-                Ok(Some(Item::Record(Record {
-                    row: self.row,
-                    fields,
-                    invalid_utf8: invalid,
-                    raw,
-                })))
+                let fields = indices.iter().map(|i| i.and_then(|i| non_empty(decoded[i].trim().to_string()))).collect();
+                Ok(Some(Item::Record(Record { row: self.row, fields, invalid_utf8: invalid, raw })))
             }
             Inner::Jsonl { reader, buf } => loop {
                 buf.clear();
-                let n = reader.read_until(b'\n', buf).map_err(|e| {
-                    InputError::new(
-                        Location::row(path, self.row + 1),
-                        format!("cannot read: {e}"),
-                    )
-                })?;
+                let n = reader
+                    .read_until(b'\n', buf)
+                    .map_err(|e| InputError::new(Location::row(path, self.row + 1), format!("cannot read: {e}")))?;
                 if n == 0 {
                     return Ok(None);
                 }
@@ -352,28 +264,15 @@ impl RowReader {
                         Some(other) => Some(other.to_string()),
                     })
                     .collect();
-                return Ok(Some(Item::Record(Record {
-                    row: self.row,
-                    fields,
-                    invalid_utf8: invalid,
-                    raw: line,
-                })));
+                return Ok(Some(Item::Record(Record { row: self.row, fields, invalid_utf8: invalid, raw: line })));
             },
-            Inner::Parquet {
-                reader,
-                columns,
-                next,
-                len,
-            } => {
+            Inner::Parquet { reader, columns, next, len } => {
                 while *next >= *len {
                     let Some(batch) = reader.next() else {
                         return Ok(None);
                     };
                     let batch = batch.map_err(|e| {
-                        InputError::new(
-                            Location::row(path, self.row + 1),
-                            format!("cannot read Parquet data: {e}"),
-                        )
+                        InputError::new(Location::row(path, self.row + 1), format!("cannot read Parquet data: {e}"))
                     })?;
                     *columns = Vec::with_capacity(self.names.len());
                     for name in &self.names {
@@ -384,10 +283,7 @@ impl RowReader {
                         let text = arrow::compute::cast(col, &DataType::Utf8).map_err(|e| {
                             InputError::new(
                                 Location::file(path),
-                                format!(
-                                    "column {name:?} of type {} cannot be read as text: {e}",
-                                    col.data_type()
-                                ),
+                                format!("column {name:?} of type {} cannot be read as text: {e}", col.data_type()),
                             )
                         })?;
                         let text = text
@@ -406,9 +302,7 @@ impl RowReader {
                 let fields: Vec<Option<String>> = columns
                     .iter()
                     .map(|c| {
-                        c.as_ref()
-                            .filter(|c| c.is_valid(i))
-                            .and_then(|c| non_empty(c.value(i).trim().to_string()))
+                        c.as_ref().filter(|c| c.is_valid(i)).and_then(|c| non_empty(c.value(i).trim().to_string()))
                     })
                     .collect();
                 let raw = self
@@ -418,12 +312,7 @@ impl RowReader {
                     .map(|(n, f)| format!("{n}={}", f.as_deref().unwrap_or("")))
                     .collect::<Vec<_>>()
                     .join("; ");
-                Ok(Some(Item::Record(Record {
-                    row: self.row,
-                    fields,
-                    invalid_utf8: false,
-                    raw,
-                })))
+                Ok(Some(Item::Record(Record { row: self.row, fields, invalid_utf8: false, raw })))
             }
         }
     }

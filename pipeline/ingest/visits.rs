@@ -32,15 +32,9 @@ const FIXED: [&str; 4] = ["visit_id", "store_id", "visit_date", "channel"];
 
 /// Reads a visits file.
 pub fn read(path: &Path, format: Format, names: &ColumnNames) -> Result<Visits, InputError> {
-    let fixed: Vec<String> = FIXED
-        .iter()
-        .map(|f| names.get("visits", f).to_string())
-        .collect();
+    let fixed: Vec<String> = FIXED.iter().map(|f| names.get("visits", f).to_string()).collect();
     let columns = match format {
-        Format::Jsonl => Columns::Named {
-            wanted: fixed.clone(),
-            required: vec![],
-        },
+        Format::Jsonl => Columns::Named { wanted: fixed.clone(), required: vec![] },
         _ => Columns::All,
     };
     let mut reader = RowReader::open(path, format, &columns)?;
@@ -48,22 +42,13 @@ pub fn read(path: &Path, format: Format, names: &ColumnNames) -> Result<Visits, 
     if format != Format::Jsonl && !all.contains(&fixed[0]) {
         return Err(InputError::new(
             crate::error::Location::file(path),
-            format!(
-                "missing required column {:?} (columns found: {})",
-                fixed[0],
-                all.join(", ")
-            ),
+            format!("missing required column {:?} (columns found: {})", fixed[0], all.join(", ")),
         ));
     }
     let pos = |name: &str| all.iter().position(|c| c == name);
     let fixed_idx: Vec<Option<usize>> = fixed.iter().map(|f| pos(f)).collect();
-    let extra_idx: Vec<usize> = (0..all.len())
-        .filter(|i| !fixed_idx.contains(&Some(*i)))
-        .collect();
-    let mut out = Visits {
-        extra_columns: extra_idx.iter().map(|&i| all[i].clone()).collect(),
-        ..Visits::default()
-    };
+    let extra_idx: Vec<usize> = (0..all.len()).filter(|i| !fixed_idx.contains(&Some(*i))).collect();
+    let mut out = Visits { extra_columns: extra_idx.iter().map(|&i| all[i].clone()).collect(), ..Visits::default() };
     let mut first_row: HashMap<String, u64> = HashMap::new();
     while let Some(item) = reader.next_item()? {
         out.records += 1;
@@ -90,11 +75,7 @@ pub fn read(path: &Path, format: Format, names: &ColumnNames) -> Result<Visits, 
             continue;
         };
         if let Some(first) = first_row.get(&id) {
-            reject(
-                rec.row,
-                &rec.raw,
-                format!("duplicate visit_id {id:?}: first seen at row {first}"),
-            );
+            reject(rec.row, &rec.raw, format!("duplicate visit_id {id:?}: first seen at row {first}"));
             continue;
         }
         first_row.insert(id.clone(), rec.row);

@@ -30,9 +30,7 @@ impl Language {
             "fr" | "fra" | "fre" | "french" | "français" | "francais" => Some(Language::French),
             "en" | "eng" | "english" | "anglais" => Some(Language::English),
             "" => None,
-            c if c.len() <= 3 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
-                Some(Language::Other)
-            }
+            c if c.len() <= 3 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => Some(Language::Other),
             _ => None,
         }
     }
@@ -70,14 +68,8 @@ impl LanguageDetector {
             _ => Language::Other,
         };
         match self.wide.detect(text) {
-            Some(info) if info.is_reliable() || matches!(info.lang(), Lang::Fra | Lang::Eng) => {
-                to_ours(info.lang())
-            }
-            _ => self
-                .fr_en
-                .detect_lang(text)
-                .map(to_ours)
-                .unwrap_or(Language::Other),
+            Some(info) if info.is_reliable() || matches!(info.lang(), Lang::Fra | Lang::Eng) => to_ours(info.lang()),
+            _ => self.fr_en.detect_lang(text).map(to_ours).unwrap_or(Language::Other),
         }
     }
 }
@@ -93,12 +85,15 @@ mod tests {
             d.detect("Le vendeur était très aimable mais la file d'attente était interminable."),
             Language::French
         );
+        assert_eq!(d.detect("The staff were friendly but the queue at the till was endless."), Language::English);
         assert_eq!(
-            d.detect("The staff were friendly but the queue at the till was endless."),
-            Language::English
+            d.detect("El personal fue muy amable pero la cola en la caja era interminable y nadie ayudaba."),
+            Language::Other
         );
-        assert_eq!(d.detect("El personal fue muy amable pero la cola en la caja era interminable y nadie ayudaba."), Language::Other);
-        assert_eq!(d.detect("Die Mitarbeiter waren freundlich, aber die Warteschlange an der Kasse war sehr lang."), Language::Other);
+        assert_eq!(
+            d.detect("Die Mitarbeiter waren freundlich, aber die Warteschlange an der Kasse war sehr lang."),
+            Language::Other
+        );
         assert_eq!(d.detect("12 45 !!!"), Language::Other);
     }
 

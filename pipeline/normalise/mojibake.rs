@@ -75,10 +75,10 @@
 /// Windows-1252 bytes 0x80–0x9F. The five undefined bytes (0x81 0x8D 0x8F 0x90 0x9D) map to
 /// the C1 control of the same value, as Latin-1 and browser decoders do.
 const CP1252_HIGH: [char; 32] = [
-    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
-    '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}',
-    '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
-    '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
+    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}', '\u{02C6}',
+    '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}', '\u{0090}', '\u{2018}',
+    '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}',
+    '\u{203A}', '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
 ];
 
 /// How many repair passes at most: one per layer of mojibake, three layers is already rare.
@@ -88,8 +88,8 @@ const MAX_PASSES: usize = 3;
 /// (`FERMÉ !` with a no-break space, `CAFÉ…`, `ALLÔ »`, `EMPLOYÉ·E·S`). A sequence whose
 /// continuation is one of these is never trusted on its own.
 const FOLLOWS_WORD: [char; 11] = [
-    '\u{A0}', '\u{2026}', '\u{2019}', '\u{201D}', '\u{BB}', '\u{203A}', '\u{2013}', '\u{2014}',
-    '\u{B7}', '\u{2122}', '\u{AE}',
+    '\u{A0}', '\u{2026}', '\u{2019}', '\u{201D}', '\u{BB}', '\u{203A}', '\u{2013}', '\u{2014}', '\u{B7}', '\u{2122}',
+    '\u{AE}',
 ];
 
 /// Decodes one byte as Windows-1252 (undefined bytes become the C1 control of that value).
@@ -414,12 +414,7 @@ fn decode_sequences(text: &str) -> Option<String> {
                 let confidence = classify(lead_byte, decoded, first_cont, prev);
                 if confidence != Confidence::Reject {
                     let end = after + cont_len;
-                    candidates.push(Candidate {
-                        start: pos,
-                        end,
-                        decoded,
-                        confidence,
-                    });
+                    candidates.push(Candidate { start: pos, end, decoded, confidence });
                     prev = text[..end].chars().next_back();
                     pos = end;
                     continue;
@@ -434,9 +429,7 @@ fn decode_sequences(text: &str) -> Option<String> {
         let candidate = candidates[i];
         candidate.confidence == Confidence::Strong
             || (i > 0 && candidates[i - 1].end == candidate.start)
-            || candidates
-                .get(i + 1)
-                .is_some_and(|next| next.start == candidate.end)
+            || candidates.get(i + 1).is_some_and(|next| next.start == candidate.end)
     };
     let mut out = String::new();
     let mut copied = 0;
@@ -464,21 +457,7 @@ fn is_quote_position(next: Option<char>) -> bool {
         Some(c) => {
             c.is_whitespace()
                 || c == char::REPLACEMENT_CHARACTER
-                || matches!(
-                    c,
-                    '.' | ','
-                        | ';'
-                        | ':'
-                        | '!'
-                        | '?'
-                        | ')'
-                        | ']'
-                        | '}'
-                        | '"'
-                        | '\''
-                        | '\u{BB}'
-                        | '\u{2026}'
-                )
+                || matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '"' | '\'' | '\u{BB}' | '\u{2026}')
         }
     }
 }
@@ -489,10 +468,7 @@ fn is_lost_a_grave(prev: Option<char>, rest: &[char]) -> bool {
     match prev {
         Some(p) if p.is_lowercase() => true,
         Some(p) if p.is_alphanumeric() => false,
-        _ => rest
-            .iter()
-            .find(|c| **c != ' ')
-            .is_some_and(|c| c.is_alphanumeric()),
+        _ => rest.iter().find(|c| **c != ' ').is_some_and(|c| c.is_alphanumeric()),
     }
 }
 
@@ -517,8 +493,7 @@ fn repair_damaged(text: &str) -> Option<String> {
             }
             ('\u{C2}', Some(' ')) => (None, 1),
             ('\u{C2}', Some(n))
-                if prev.is_some_and(char::is_alphanumeric)
-                    && (n.is_ascii_digit() || "!?;:%€\u{BB}".contains(n)) =>
+                if prev.is_some_and(char::is_alphanumeric) && (n.is_ascii_digit() || "!?;:%€\u{BB}".contains(n)) =>
             {
                 (Some(' '), 1)
             }
@@ -564,11 +539,7 @@ mod tests {
     #[test]
     fn cp1252_table_round_trips() {
         for byte in 0..=u8::MAX {
-            assert_eq!(
-                cp1252_byte(cp1252_char(byte)),
-                Some(byte),
-                "byte {byte:#04x}"
-            );
+            assert_eq!(cp1252_byte(cp1252_char(byte)), Some(byte), "byte {byte:#04x}");
         }
         let mapped = CP1252_HIGH.iter().filter(|c| u32::from(**c) > 0xFF).count();
         assert_eq!(mapped, 27);
@@ -580,10 +551,7 @@ mod tests {
         assert_eq!(fix("trÃ¨s"), "très");
         assert_eq!(fix("Ã§a"), "ça");
         assert_eq!(fix("Ã‰tÃ©"), "Été");
-        assert_eq!(
-            fix("le caissier Ã©tait trÃ¨s aimable"),
-            "le caissier était très aimable"
-        );
+        assert_eq!(fix("le caissier Ã©tait trÃ¨s aimable"), "le caissier était très aimable");
     }
 
     #[test]
@@ -650,10 +618,7 @@ mod tests {
     fn repairs_double_mojibake() {
         assert_eq!(fix("ÃƒÂ©tÃƒÂ©"), "été");
         assert_eq!(fix("LÃ¢â‚¬â„¢accueil"), "L’accueil");
-        assert_eq!(
-            fix(&damage(&damage("crème brûlée, à 12 €"))),
-            "crème brûlée, à 12 €"
-        );
+        assert_eq!(fix(&damage(&damage("crème brûlée, à 12 €"))), "crème brûlée, à 12 €");
     }
 
     #[test]
@@ -684,10 +649,7 @@ mod tests {
 
     #[test]
     fn repairs_mixed_real_accents_and_mojibake() {
-        assert_eq!(
-            fix("Ça va, mais lâ€™accueil Ã©tait lent"),
-            "Ça va, mais l’accueil était lent"
-        );
+        assert_eq!(fix("Ça va, mais lâ€™accueil Ã©tait lent"), "Ça va, mais l’accueil était lent");
         assert_eq!(fix("Déjà vu : trÃ¨s bien"), "Déjà vu : très bien");
     }
 
@@ -787,16 +749,8 @@ mod tests {
 
     #[test]
     fn leaves_symbols_and_emoji_untouched() {
-        for text in [
-            "©",
-            "®",
-            "°",
-            "½",
-            "€ 12,90",
-            "😀👍🏽",
-            "👨\u{200d}👩\u{200d}👧",
-            "“bon” ‘ok’",
-        ] {
+        for text in ["©", "®", "°", "½", "€ 12,90", "😀👍🏽", "👨\u{200d}👩\u{200d}👧", "“bon” ‘ok’"]
+        {
             assert_eq!(repair_mojibake(text), None, "{text:?}");
         }
     }

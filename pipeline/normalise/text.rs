@@ -135,13 +135,9 @@ fn class(c: char) -> Class {
         ' ' => Class::Space(true),
         '\n' => Class::Newline(true),
         '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => Class::Newline(false),
-        '\t'
-        | '\u{A0}'
-        | '\u{1680}'
-        | '\u{2000}'..='\u{200A}'
-        | '\u{202F}'
-        | '\u{205F}'
-        | '\u{3000}' => Class::Space(false),
+        '\t' | '\u{A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => {
+            Class::Space(false)
+        }
         '\u{200D}' => Class::Joiner,
         '\u{200B}'
         | '\u{200C}'
@@ -250,12 +246,7 @@ mod tests {
     use super::*;
 
     fn repairs(mojibake: bool, control_chars: bool, whitespace: bool, nfc: bool) -> Repairs {
-        Repairs {
-            mojibake,
-            control_chars,
-            whitespace,
-            nfc,
-        }
+        Repairs { mojibake, control_chars, whitespace, nfc }
     }
 
     #[test]
@@ -338,12 +329,8 @@ mod tests {
 
     #[test]
     fn keeps_joiner_inside_emoji_sequences() {
-        for emoji in [
-            "👨\u{200d}👩\u{200d}👧",
-            "🏳\u{fe0f}\u{200d}🌈",
-            "❤\u{fe0f}\u{200d}🔥",
-            "👩🏽\u{200d}💻",
-        ] {
+        for emoji in ["👨\u{200d}👩\u{200d}👧", "🏳\u{fe0f}\u{200d}🌈", "❤\u{fe0f}\u{200d}🔥", "👩🏽\u{200d}💻"]
+        {
             let raw = format!("Famille {emoji} ravie");
             let n = normalise(&raw);
             assert_eq!(n.text, raw);
@@ -430,22 +417,16 @@ mod tests {
     #[test]
     fn is_idempotent_on_generated_input() {
         let mut alphabet: Vec<char> =
-            "aé ÃÂâ€™œ\u{9d}ð\u{9f}Ÿ…»’“”\u{fffd}?\n\r\t\u{a0}\u{200d}\u{200b}😀ÏÐ¿¸ï»ß\u{301}"
-                .chars()
-                .collect();
+            "aé ÃÂâ€™œ\u{9d}ð\u{9f}Ÿ…»’“”\u{fffd}?\n\r\t\u{a0}\u{200d}\u{200b}😀ÏÐ¿¸ï»ß\u{301}".chars().collect();
         alphabet.extend((0x80..=0xFF).filter_map(char::from_u32));
         let mut seed: u64 = 0x5EED;
         let mut next = move || {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             usize::try_from(seed >> 33).unwrap_or(0)
         };
         for _ in 0..20_000 {
             let len = next() % 16;
-            let raw: String = (0..len)
-                .map(|_| alphabet[next() % alphabet.len()])
-                .collect();
+            let raw: String = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
             let once = normalise(&raw);
             let twice = normalise(&once.text);
             assert_eq!(twice.text, once.text, "{raw:?}");

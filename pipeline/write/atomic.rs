@@ -10,19 +10,11 @@ use anyhow::{Context, Result};
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().context("output path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
@@ -37,19 +29,12 @@ pub struct Staging {
 impl Staging {
     /// Creates `out` if needed and a fresh staging directory inside it.
     pub fn new(out: &Path) -> Result<Self> {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("cannot create output directory {}", out.display()))?;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         let dir = out.join(format!(".irritant-staging-{}-{nanos}", std::process::id()));
         std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Staging {
-            dir,
-            out: out.to_path_buf(),
-            committed: false,
-        })
+        Ok(Staging { dir, out: out.to_path_buf(), committed: false })
     }
 
     /// Where a file of this run is written before it is committed.
@@ -99,10 +84,8 @@ mod tests {
         let s = Staging::new(out.path()).unwrap();
         std::fs::write(s.path("a.parquet"), b"x").unwrap();
         s.commit(&["a.parquet"]).unwrap();
-        let names: Vec<_> = std::fs::read_dir(out.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let names: Vec<_> =
+            std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         assert_eq!(names, vec!["a.parquet"]);
     }
 

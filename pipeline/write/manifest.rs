@@ -87,11 +87,7 @@ impl Manifest {
     /// Checks that every record read is either in an output table or in the rejects.
     pub fn check(&self) -> Result<()> {
         let a = &self.accounting;
-        for (name, acc) in [
-            ("comments", a.comments),
-            ("checklist", a.checklist),
-            ("visits", a.visits),
-        ] {
+        for (name, acc) in [("comments", a.comments), ("checklist", a.checklist), ("visits", a.visits)] {
             if acc.read != acc.accepted + acc.rejected {
                 bail!(
                     "row accounting failed for {name}: {} read but {} accepted + {} rejected",
@@ -100,12 +96,7 @@ impl Manifest {
                     acc.rejected
                 );
             }
-            let from_files: u64 = self
-                .inputs
-                .iter()
-                .filter(|i| i.input == name)
-                .map(|i| i.records)
-                .sum();
+            let from_files: u64 = self.inputs.iter().filter(|i| i.input == name).map(|i| i.records).sum();
             if from_files != acc.read {
                 bail!("row accounting failed for {name}: files hold {from_files} records but {} were read", acc.read);
             }
@@ -113,10 +104,7 @@ impl Manifest {
         let expect = [
             ("comments.parquet", a.comments.accepted),
             ("checklist.parquet", a.checklist.accepted),
-            (
-                "rejects.parquet",
-                a.comments.rejected + a.checklist.rejected + a.visits.rejected,
-            ),
+            ("rejects.parquet", a.comments.rejected + a.checklist.rejected + a.visits.rejected),
             ("segments.parquet", self.segments),
         ];
         for (file, rows) in expect {

@@ -30,8 +30,7 @@ pub struct TableWriter {
 impl TableWriter {
     /// Creates the file and writes nothing yet.
     pub fn create(path: &Path, schema: SchemaRef) -> Result<Self> {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -43,19 +42,13 @@ impl TableWriter {
         }
         let writer = ArrowWriter::try_new(file, schema, Some(props.build()))
             .with_context(|| format!("cannot start Parquet file {}", path.display()))?;
-        Ok(TableWriter {
-            writer,
-            path: path.to_path_buf(),
-            rows: 0,
-        })
+        Ok(TableWriter { writer, path: path.to_path_buf(), rows: 0 })
     }
 
     /// Appends a batch (its schema must be the table's).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.rows += batch.num_rows() as u64;
-        self.writer
-            .write(batch)
-            .with_context(|| format!("cannot write to {}", self.path.display()))
+        self.writer.write(batch).with_context(|| format!("cannot write to {}", self.path.display()))
     }
 
     /// Rows written so far.
@@ -65,9 +58,7 @@ impl TableWriter {
 
     /// Writes the footer and returns the number of rows.
     pub fn finish(self) -> Result<u64> {
-        self.writer
-            .close()
-            .with_context(|| format!("cannot finish {}", self.path.display()))?;
+        self.writer.close().with_context(|| format!("cannot finish {}", self.path.display()))?;
         Ok(self.rows)
     }
 }

@@ -18,20 +18,11 @@ use crate::taxonomy::{Irritant, Sentiment};
 
 /// The output tables, in the order `irritant schema` lists them: the five of
 /// `irritant run`, then `predictions`, written by `irritant eval`.
-pub const TABLES: [&str; 6] = [
-    "segments",
-    "comments",
-    "visits",
-    "checklist",
-    "rejects",
-    "predictions",
-];
+pub const TABLES: [&str; 6] = ["segments", "comments", "visits", "checklist", "rejects", "predictions"];
 
 fn col(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
-    Field::new(name, data_type, nullable).with_metadata(HashMap::from([(
-        "description".to_string(),
-        description.to_string(),
-    )]))
+    Field::new(name, data_type, nullable)
+        .with_metadata(HashMap::from([("description".to_string(), description.to_string())]))
 }
 
 /// A dictionary-encoded string column.
@@ -45,11 +36,7 @@ pub fn string_list() -> DataType {
 }
 
 fn struct_list(fields: Vec<Field>) -> DataType {
-    DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(Fields::from(fields)),
-        true,
-    )))
+    DataType::List(Arc::new(Field::new("item", DataType::Struct(Fields::from(fields)), true)))
 }
 
 /// Item type of `segments.evidence`.
@@ -100,52 +87,22 @@ fn category_columns(fields: &mut Vec<Field>) {
 /// `segments.parquet`: one row per sentence of a comment.
 pub fn segments() -> SchemaRef {
     let mut f = vec![
-        col(
-            "comment_id",
-            DataType::Utf8,
-            false,
-            "Comment the segment belongs to.",
-        ),
+        col("comment_id", DataType::Utf8, false, "Comment the segment belongs to."),
         col("visit_id", DataType::Utf8, false, "Visit of that comment."),
-        col(
-            "segment_index",
-            DataType::UInt32,
-            false,
-            "Position of the segment in its comment, from 0.",
-        ),
+        col("segment_index", DataType::UInt32, false, "Position of the segment in its comment, from 0."),
         col(
             "char_start",
             DataType::UInt32,
             false,
             "Start offset in the comment's normalised text, in characters, from 0.",
         ),
-        col(
-            "char_end",
-            DataType::UInt32,
-            false,
-            "End offset (exclusive), in characters.",
-        ),
+        col("char_end", DataType::UInt32, false, "End offset (exclusive), in characters."),
         col("text", DataType::Utf8, false, "The segment's text."),
-        col(
-            "lang",
-            dict(),
-            false,
-            "Language of the comment: fr, en or other.",
-        ),
+        col("lang", dict(), false, "Language of the comment: fr, en or other."),
     ];
     category_columns(&mut f);
-    f.push(col(
-        "irritants",
-        string_list(),
-        false,
-        "Predicted categories, in taxonomy order; empty for none.",
-    ));
-    f.push(col(
-        "sentiment",
-        dict(),
-        false,
-        "Most probable sentiment: negative, neutral or positive.",
-    ));
+    f.push(col("irritants", string_list(), false, "Predicted categories, in taxonomy order; empty for none."));
+    f.push(col("sentiment", dict(), false, "Most probable sentiment: negative, neutral or positive."));
     for s in Sentiment::ALL {
         f.push(col(
             &format!("sentiment_{s}"),
@@ -166,79 +123,24 @@ pub fn segments() -> SchemaRef {
 /// `comments.parquet`: one row per accepted comment.
 pub fn comments() -> SchemaRef {
     let mut f = vec![
-        col(
-            "comment_id",
-            DataType::Utf8,
-            false,
-            "Comment identifier from the input.",
-        ),
-        col(
-            "visit_id",
-            DataType::Utf8,
-            false,
-            "Visit identifier from the input.",
-        ),
-        col(
-            "source_file",
-            dict(),
-            false,
-            "Input file the comment was read from.",
-        ),
-        col(
-            "source_row",
-            DataType::UInt64,
-            false,
-            "Data row (CSV, Parquet) or line (JSONL) in that file, from 1.",
-        ),
-        col(
-            "text",
-            DataType::Utf8,
-            false,
-            "Normalised text; segment offsets point into it.",
-        ),
+        col("comment_id", DataType::Utf8, false, "Comment identifier from the input."),
+        col("visit_id", DataType::Utf8, false, "Visit identifier from the input."),
+        col("source_file", dict(), false, "Input file the comment was read from."),
+        col("source_row", DataType::UInt64, false, "Data row (CSV, Parquet) or line (JSONL) in that file, from 1."),
+        col("text", DataType::Utf8, false, "Normalised text; segment offsets point into it."),
         col("lang", dict(), false, "Language: fr, en or other."),
-        col(
-            "lang_source",
-            dict(),
-            false,
-            "`input` when the file gave the language, `detected` otherwise.",
-        ),
+        col("lang_source", dict(), false, "`input` when the file gave the language, `detected` otherwise."),
         col("channel", dict(), true, "Channel from the input, if any."),
-        col(
-            "criterion",
-            DataType::Utf8,
-            true,
-            "Checklist criterion the comment is attached to, if any.",
-        ),
-        col(
-            "created_at",
-            DataType::Utf8,
-            true,
-            "Creation time as given in the input.",
-        ),
+        col("criterion", DataType::Utf8, true, "Checklist criterion the comment is attached to, if any."),
+        col("created_at", DataType::Utf8, true, "Creation time as given in the input."),
         col("n_segments", DataType::UInt32, false, "Number of segments."),
-        col(
-            "irritants",
-            string_list(),
-            false,
-            "Union of the segments' categories, in taxonomy order.",
-        ),
+        col("irritants", string_list(), false, "Union of the segments' categories, in taxonomy order."),
     ];
     for c in Irritant::ALL {
-        f.push(col(
-            &format!("n_{c}"),
-            DataType::UInt32,
-            false,
-            &format!("Segments reporting `{c}`."),
-        ));
+        f.push(col(&format!("n_{c}"), DataType::UInt32, false, &format!("Segments reporting `{c}`.")));
     }
     f.extend([
-        col(
-            "sentiment_min",
-            dict(),
-            true,
-            "Most negative segment sentiment; null for a comment without segments.",
-        ),
+        col("sentiment_min", dict(), true, "Most negative segment sentiment; null for a comment without segments."),
         col(
             "sentiment_mean",
             DataType::Float64,
@@ -257,18 +159,8 @@ pub fn comments() -> SchemaRef {
             false,
             "Mojibake (UTF-8 read as Windows-1252/Latin-1) was repaired.",
         ),
-        col(
-            "removed_control_chars",
-            DataType::Boolean,
-            false,
-            "Control or invisible characters were removed.",
-        ),
-        col(
-            "normalised_whitespace",
-            DataType::Boolean,
-            false,
-            "Whitespace was collapsed or normalised.",
-        ),
+        col("removed_control_chars", DataType::Boolean, false, "Control or invisible characters were removed."),
+        col("normalised_whitespace", DataType::Boolean, false, "Whitespace was collapsed or normalised."),
     ]);
     Arc::new(Schema::new(f))
 }
@@ -278,55 +170,20 @@ pub fn comments() -> SchemaRef {
 pub fn visits(extra_columns: &[String]) -> SchemaRef {
     let mut f = vec![
         col("visit_id", DataType::Utf8, false, "Visit identifier."),
-        col(
-            "store_id",
-            DataType::Utf8,
-            true,
-            "Store, from the visits file.",
-        ),
-        col(
-            "visit_date",
-            DataType::Utf8,
-            true,
-            "Visit date, from the visits file.",
-        ),
+        col("store_id", DataType::Utf8, true, "Store, from the visits file."),
+        col("visit_date", DataType::Utf8, true, "Visit date, from the visits file."),
         col("channel", dict(), true, "Channel, from the visits file."),
-        col(
-            "has_metadata",
-            DataType::Boolean,
-            false,
-            "The visit is in the visits file.",
-        ),
-        col(
-            "has_checklist",
-            DataType::Boolean,
-            false,
-            "The visit has at least one checklist answer.",
-        ),
-        col(
-            "has_comments",
-            DataType::Boolean,
-            false,
-            "The visit has at least one accepted comment.",
-        ),
+        col("has_metadata", DataType::Boolean, false, "The visit is in the visits file."),
+        col("has_checklist", DataType::Boolean, false, "The visit has at least one checklist answer."),
+        col("has_comments", DataType::Boolean, false, "The visit has at least one accepted comment."),
         col(
             "checklist_score",
             DataType::Float64,
             true,
             "Sum of scores over sum of maximum scores, N/A answers excluded; null without answers.",
         ),
-        col(
-            "checklist_answered",
-            DataType::UInt32,
-            false,
-            "Criteria answered (not N/A).",
-        ),
-        col(
-            "checklist_na",
-            DataType::UInt32,
-            false,
-            "Criteria answered N/A.",
-        ),
+        col("checklist_answered", DataType::UInt32, false, "Criteria answered (not N/A)."),
+        col("checklist_na", DataType::UInt32, false, "Criteria answered N/A."),
         col(
             "section_scores",
             struct_list(section_score_fields()),
@@ -334,20 +191,10 @@ pub fn visits(extra_columns: &[String]) -> SchemaRef {
             "The same score per checklist section, sections in name order.",
         ),
         col("n_comments", DataType::UInt32, false, "Accepted comments."),
-        col(
-            "n_segments",
-            DataType::UInt32,
-            false,
-            "Segments of those comments.",
-        ),
+        col("n_segments", DataType::UInt32, false, "Segments of those comments."),
     ];
     for c in Irritant::ALL {
-        f.push(col(
-            &format!("n_{c}"),
-            DataType::UInt32,
-            false,
-            &format!("Segments reporting `{c}`."),
-        ));
+        f.push(col(&format!("n_{c}"), DataType::UInt32, false, &format!("Segments reporting `{c}`.")));
     }
     f.extend([
         col("irritants", string_list(), false, "Categories reported anywhere in the visit's text, in taxonomy order."),
@@ -361,12 +208,7 @@ pub fn visits(extra_columns: &[String]) -> SchemaRef {
         ),
     ]);
     for name in extra_columns {
-        f.push(col(
-            name,
-            DataType::Utf8,
-            true,
-            "Passed through from the visits file.",
-        ));
+        f.push(col(name, DataType::Utf8, true, "Passed through from the visits file."));
     }
     Arc::new(Schema::new(f))
 }
@@ -377,43 +219,13 @@ pub fn checklist() -> SchemaRef {
         col("visit_id", DataType::Utf8, false, "Visit identifier."),
         col("criterion", DataType::Utf8, false, "Criterion name."),
         col("section", dict(), true, "Section of the grid, if given."),
-        col(
-            "category",
-            dict(),
-            true,
-            "Irritant category the criterion measures, if given.",
-        ),
-        col(
-            "score",
-            DataType::Float64,
-            true,
-            "Score as given; null for N/A.",
-        ),
-        col(
-            "max_score",
-            DataType::Float64,
-            false,
-            "Maximum score of the criterion.",
-        ),
-        col(
-            "score_normalised",
-            DataType::Float64,
-            true,
-            "score / max_score in 0..1; null for N/A.",
-        ),
-        col(
-            "not_applicable",
-            DataType::Boolean,
-            false,
-            "The answer was N/A.",
-        ),
+        col("category", dict(), true, "Irritant category the criterion measures, if given."),
+        col("score", DataType::Float64, true, "Score as given; null for N/A."),
+        col("max_score", DataType::Float64, false, "Maximum score of the criterion."),
+        col("score_normalised", DataType::Float64, true, "score / max_score in 0..1; null for N/A."),
+        col("not_applicable", DataType::Boolean, false, "The answer was N/A."),
         col("source_file", dict(), false, "Input file."),
-        col(
-            "source_row",
-            DataType::UInt64,
-            false,
-            "Data row in that file, from 1.",
-        ),
+        col("source_row", DataType::UInt64, false, "Data row in that file, from 1."),
     ]))
 }
 
@@ -421,30 +233,10 @@ pub fn checklist() -> SchemaRef {
 pub fn rejects() -> SchemaRef {
     Arc::new(Schema::new(vec![
         col("source_file", dict(), false, "Input file."),
-        col(
-            "input",
-            dict(),
-            false,
-            "Which input: comments, checklist or visits.",
-        ),
-        col(
-            "source_row",
-            DataType::UInt64,
-            true,
-            "Data row (CSV, Parquet) or line (JSONL), from 1.",
-        ),
-        col(
-            "column",
-            DataType::Utf8,
-            true,
-            "Column concerned, when one is (wide checklists).",
-        ),
-        col(
-            "raw",
-            DataType::Utf8,
-            false,
-            "The raw record, truncated to 1,000 characters.",
-        ),
+        col("input", dict(), false, "Which input: comments, checklist or visits."),
+        col("source_row", DataType::UInt64, true, "Data row (CSV, Parquet) or line (JSONL), from 1."),
+        col("column", DataType::Utf8, true, "Column concerned, when one is (wide checklists)."),
+        col("raw", DataType::Utf8, false, "The raw record, truncated to 1,000 characters."),
         col("reason", DataType::Utf8, false, "Why it was rejected."),
     ]))
 }
@@ -452,47 +244,22 @@ pub fn rejects() -> SchemaRef {
 /// `predictions.parquet` of `irritant eval`: one row per gold segment or turn.
 pub fn predictions() -> SchemaRef {
     let mut f = vec![
-        col(
-            "id",
-            DataType::Utf8,
-            false,
-            "Gold id (`#N` appended for turn N of a transcript).",
-        ),
+        col("id", DataType::Utf8, false, "Gold id (`#N` appended for turn N of a transcript)."),
         col("lang", dict(), false, "Language given by the gold file."),
         col("text", DataType::Utf8, false, "The gold text."),
         col("gold_irritants", string_list(), false, "Gold categories."),
         col("irritants", string_list(), false, "Predicted categories."),
     ];
     for c in Irritant::ALL {
-        f.push(col(
-            &format!("{c}_prob"),
-            DataType::Float32,
-            false,
-            &format!("Probability of `{c}`."),
-        ));
+        f.push(col(&format!("{c}_prob"), DataType::Float32, false, &format!("Probability of `{c}`.")));
     }
     f.push(col("gold_sentiment", dict(), false, "Gold sentiment."));
     f.push(col("sentiment", dict(), false, "Predicted sentiment."));
     for s in Sentiment::ALL {
-        f.push(col(
-            &format!("sentiment_{s}"),
-            DataType::Float32,
-            false,
-            &format!("Probability of `{s}` sentiment."),
-        ));
+        f.push(col(&format!("sentiment_{s}"), DataType::Float32, false, &format!("Probability of `{s}` sentiment.")));
     }
-    f.push(col(
-        "irritants_correct",
-        DataType::Boolean,
-        false,
-        "All four category decisions are right.",
-    ));
-    f.push(col(
-        "sentiment_correct",
-        DataType::Boolean,
-        false,
-        "The sentiment is right.",
-    ));
+    f.push(col("irritants_correct", DataType::Boolean, false, "All four category decisions are right."));
+    f.push(col("sentiment_correct", DataType::Boolean, false, "The sentiment is right."));
     Arc::new(Schema::new(f))
 }
 
@@ -522,11 +289,7 @@ pub fn type_name(t: &DataType) -> String {
         DataType::List(item) => format!("list<{}>", type_name(item.data_type())),
         DataType::Struct(fields) => format!(
             "struct<{}>",
-            fields
-                .iter()
-                .map(|f| format!("{}: {}", f.name(), type_name(f.data_type())))
-                .collect::<Vec<_>>()
-                .join(", ")
+            fields.iter().map(|f| format!("{}: {}", f.name(), type_name(f.data_type()))).collect::<Vec<_>>().join(", ")
         ),
         other => other.to_string(),
     }
@@ -548,16 +311,11 @@ pub fn markdown() -> String {
                 f.name(),
                 type_name(f.data_type()),
                 if f.is_nullable() { "yes" } else { "no" },
-                f.metadata()
-                    .get("description")
-                    .map(String::as_str)
-                    .unwrap_or("")
+                f.metadata().get("description").map(String::as_str).unwrap_or("")
             ));
         }
         if t == "visits" {
-            s.push_str(
-                "| … | string | yes | Further columns of the visits file, passed through. |\n",
-            );
+            s.push_str("| … | string | yes | Further columns of the visits file, passed through. |\n");
         }
         s.push('\n');
     }

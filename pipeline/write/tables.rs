@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float32Builder, Float64Builder, ListBuilder, StringBuilder,
-    StringDictionaryBuilder, StructBuilder, UInt32Builder, UInt64Builder,
+    ArrayRef, BooleanBuilder, Float32Builder, Float64Builder, ListBuilder, StringBuilder, StringDictionaryBuilder,
+    StructBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow::datatypes::{Fields, Int32Type};
 use arrow::record_batch::RecordBatch;
@@ -20,8 +20,7 @@ use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 type Dict = StringDictionaryBuilder<Int32Type>;
 
 fn finish(schema: arrow::datatypes::SchemaRef, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
-    RecordBatch::try_new(schema, columns)
-        .context("internal error: a batch does not match its schema")
+    RecordBatch::try_new(schema, columns).context("internal error: a batch does not match its schema")
 }
 
 fn struct_list(fields: Vec<arrow::datatypes::Field>) -> ListBuilder<StructBuilder> {
@@ -50,8 +49,7 @@ pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
     let mut probs: Vec<Float32Builder> = (0..4).map(|_| Float32Builder::with_capacity(n)).collect();
     let mut irritants = ListBuilder::new(StringBuilder::new());
     let mut sentiment = Dict::new();
-    let mut sprobs: Vec<Float32Builder> =
-        (0..3).map(|_| Float32Builder::with_capacity(n)).collect();
+    let mut sprobs: Vec<Float32Builder> = (0..3).map(|_| Float32Builder::with_capacity(n)).collect();
     let mut evidence = struct_list(schema::evidence_fields());
     for c in comments {
         for (i, (span, p)) in c.spans.iter().zip(&c.predictions).enumerate() {
@@ -73,18 +71,9 @@ pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
             }
             let items = evidence.values();
             for e in &p.evidence {
-                items
-                    .field_builder::<StringBuilder>(0)
-                    .unwrap()
-                    .append_value(e.irritant.as_str());
-                items
-                    .field_builder::<StringBuilder>(1)
-                    .unwrap()
-                    .append_value(&e.term);
-                items
-                    .field_builder::<Float32Builder>(2)
-                    .unwrap()
-                    .append_value(e.weight);
+                items.field_builder::<StringBuilder>(0).unwrap().append_value(e.irritant.as_str());
+                items.field_builder::<StringBuilder>(1).unwrap().append_value(&e.term);
+                items.field_builder::<Float32Builder>(2).unwrap().append_value(e.weight);
                 items.append(true);
             }
             evidence.append(true);
@@ -130,8 +119,7 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Resul
     let mut counts: Vec<UInt32Builder> = (0..4).map(|_| UInt32Builder::with_capacity(n)).collect();
     let mut sentiment_min = Dict::new();
     let mut sentiment_mean = Float64Builder::with_capacity(n);
-    let mut repairs: Vec<BooleanBuilder> =
-        (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect();
+    let mut repairs: Vec<BooleanBuilder> = (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect();
     for c in comments {
         let t = TextTally::of_comment(&c.predictions);
         comment_id.append_value(&c.comment.comment_id);
@@ -152,12 +140,7 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Resul
         sentiment_min.append_option(t.sentiment_min.map(Sentiment::as_str));
         sentiment_mean.append_option(t.sentiment_mean());
         let r = c.normalised.repairs;
-        for (b, v) in repairs.iter_mut().zip([
-            c.comment.invalid_utf8,
-            r.mojibake,
-            r.control_chars,
-            r.whitespace,
-        ]) {
+        for (b, v) in repairs.iter_mut().zip([c.comment.invalid_utf8, r.mojibake, r.control_chars, r.whitespace]) {
             b.append_value(v);
         }
     }
@@ -201,18 +184,14 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
     let mut negative_share = Float64Builder::with_capacity(n);
     let mut sentiment_mean = Float64Builder::with_capacity(n);
     let mut dissonances = struct_list(schema::dissonance_fields());
-    let mut extra: Vec<StringBuilder> =
-        extra_columns.iter().map(|_| StringBuilder::new()).collect();
+    let mut extra: Vec<StringBuilder> = extra_columns.iter().map(|_| StringBuilder::new()).collect();
     for r in rows {
         visit_id.append_value(&r.visit_id);
         let meta = r.meta.as_ref();
         store_id.append_option(meta.and_then(|m| m.store_id.as_deref()));
         visit_date.append_option(meta.and_then(|m| m.visit_date.as_deref()));
         channel.append_option(meta.and_then(|m| m.channel.as_deref()));
-        for (b, v) in has
-            .iter_mut()
-            .zip([meta.is_some(), r.has_checklist, r.text.n_comments > 0])
-        {
+        for (b, v) in has.iter_mut().zip([meta.is_some(), r.has_checklist, r.text.n_comments > 0]) {
             b.append_value(v);
         }
         score.append_option(r.checklist.score());
@@ -221,18 +200,9 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
         let items = sections.values();
         for (name, t) in &r.sections {
             if let Some(s) = t.score() {
-                items
-                    .field_builder::<StringBuilder>(0)
-                    .unwrap()
-                    .append_value(name);
-                items
-                    .field_builder::<Float64Builder>(1)
-                    .unwrap()
-                    .append_value(s);
-                items
-                    .field_builder::<UInt32Builder>(2)
-                    .unwrap()
-                    .append_value(t.answered);
+                items.field_builder::<StringBuilder>(0).unwrap().append_value(name);
+                items.field_builder::<Float64Builder>(1).unwrap().append_value(s);
+                items.field_builder::<UInt32Builder>(2).unwrap().append_value(t.answered);
                 items.append(true);
             }
         }
@@ -247,22 +217,10 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
         sentiment_mean.append_option(r.text.sentiment_mean());
         let items = dissonances.values();
         for d in &r.dissonances {
-            items
-                .field_builder::<StringBuilder>(0)
-                .unwrap()
-                .append_value(&d.criterion);
-            items
-                .field_builder::<StringBuilder>(1)
-                .unwrap()
-                .append_value(d.category.as_str());
-            items
-                .field_builder::<Float64Builder>(2)
-                .unwrap()
-                .append_value(d.score);
-            items
-                .field_builder::<StringBuilder>(3)
-                .unwrap()
-                .append_value(d.kind.as_str());
+            items.field_builder::<StringBuilder>(0).unwrap().append_value(&d.criterion);
+            items.field_builder::<StringBuilder>(1).unwrap().append_value(d.category.as_str());
+            items.field_builder::<Float64Builder>(2).unwrap().append_value(d.score);
+            items.field_builder::<StringBuilder>(3).unwrap().append_value(d.kind.as_str());
             items.append(true);
         }
         dissonances.append(true);
