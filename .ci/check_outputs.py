@@ -1,6 +1,6 @@
 """Checks a run's outputs with DuckDB: every table opens, row counts match the manifest,
-and the input rows (counted here with Python's csv module, not by irritant) are all
-accounted for as output rows or rejects."""
+and the input records (counted here with Python, not by irritant) are all accounted for
+as output rows or rejects."""
 
 import csv
 import json
@@ -17,7 +17,7 @@ def count_csv_rows(path: str) -> int:
 
 def main() -> int:
     out = Path(sys.argv[1])
-    comments_csv, checklist_csv, visits_csv = sys.argv[2:5]
+    comments_csv, checklist_csv, visits_csv, transcripts_dir = sys.argv[2:6]
     manifest = json.loads((out / "manifest.json").read_text())
     con = duckdb.connect()
     failures = []
@@ -57,6 +57,27 @@ def main() -> int:
         n_visits == in_visits + rejected("visits"),
         f"visits: {n_visits} input rows = {in_visits} visits with metadata + {rejected('visits')} rejected",
     )
+    # Transcripts: one record per non-blank JSONL line, one per text, WebVTT or SRT file.
+    n_transcripts = 0
+    for f in sorted(Path(transcripts_dir).iterdir()):
+        if f.suffix == ".jsonl":
+            n_transcripts += sum(1 for line in f.read_text(encoding="utf-8").splitlines() if line.strip())
+        elif f.suffix in (".txt", ".vtt", ".srt"):
+            n_transcripts += 1
+    accepted = con.execute(
+        f"SELECT count(DISTINCT transcript_id) FROM read_parquet('{out / 'turns.parquet'}')"
+    ).fetchone()[0]
+    check(
+        n_transcripts == accepted + rejected("transcripts"),
+        f"transcripts: {n_transcripts} input records = {accepted} in turns.parquet + {rejected('transcripts')} rejected",
+    )
+    turn_visits = con.execute(
+        f"""SELECT count(*) FROM (SELECT visit_id, count(DISTINCT transcript_id) n
+            FROM read_parquet('{out / 'turns.parquet'}') GROUP BY visit_id) t
+            JOIN read_parquet('{out / 'visits.parquet'}') v USING (visit_id) WHERE v.n_transcripts <> t.n"""
+    ).fetchone()[0]
+    check(turn_visits == 0, "visits.n_transcripts matches turns.parquet for every visit")
+
     for kind, acc in manifest["accounting"].items():
         check(acc["read"] == acc["accepted"] + acc["rejected"], f"manifest {kind}: {acc}")
 

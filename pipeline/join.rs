@@ -6,14 +6,17 @@
 //! visits file, each get a row with flags saying what is missing. A *dissonance* is a
 //! criterion whose score disagrees with the visit's text: scored high (normalised
 //! ≥ 0.8) while the text reports an irritant of the criterion's category, or scored low
-//! (< 0.5) while the text reports none. Dissonances are only looked for in visits that
-//! have text; without comments there is nothing to disagree with.
+//! (< 0.5) while the text reports none. The visit's text is its comments and its
+//! transcripts; dissonances are only looked for in visits that have some, since without
+//! text there is nothing to disagree with.
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::classify::features::fold;
 use crate::classify::Prediction;
 use crate::ingest::checklist::ChecklistAnswer;
 use crate::ingest::comments::Comment;
+use crate::ingest::transcripts::{Role, Transcript};
 use crate::ingest::visits::{VisitMeta, Visits};
 use crate::normalise::language::Language;
 use crate::normalise::Normalised;
@@ -51,6 +54,141 @@ pub struct ProcessedComment {
     pub spans: Vec<Span>,
     /// One prediction per span, in span order.
     pub predictions: Vec<Prediction>,
+}
+
+/// A transcript after normalisation, segmentation and classification of its turns.
+#[derive(Debug, Clone)]
+pub struct ProcessedTranscript {
+    pub transcript: Transcript,
+    pub lang: Language,
+    /// One entry per turn of `transcript.turns`, in order.
+    pub turns: Vec<ProcessedTurn>,
+}
+
+/// One turn, split into sentences and classified.
+#[derive(Debug, Clone)]
+pub struct ProcessedTurn {
+    pub normalised: Normalised,
+    pub spans: Vec<Span>,
+    /// One prediction per span.
+    pub predictions: Vec<Prediction>,
+}
+
+/// Cues, accent-folded, of a caller put on hold or transferred.
+const HOLD_TRANSFER_CUES: [&str; 18] = [
+    "patienter",
+    "mis en attente",
+    "mise en attente",
+    "mettre en attente",
+    "mets en attente",
+    "musique d'attente",
+    "ne quittez pas",
+    "transfere",
+    "transferer",
+    "je vous passe",
+    "on hold",
+    "hold music",
+    "transfer",
+    "put you through",
+    "bear with me",
+    "hold the line",
+    "one moment please",
+    "un instant s'il vous plait",
+];
+
+/// True when a turn mentions being put on hold or transferred.
+pub fn mentions_hold_or_transfer(text: &str) -> bool {
+    let folded = fold(text);
+    HOLD_TRANSFER_CUES.iter().any(|c| folded.contains(c))
+}
+
+/// Remote-channel measures of the transcripts of a visit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TranscriptTally {
+    pub n_transcripts: u32,
+    pub n_turns: u32,
+    /// Sum and count of the per-transcript times to the first staff answer.
+    answer_ms_sum: u64,
+    answer_n: u32,
+    /// Sum of the durations of the transcripts that have times.
+    pub duration_ms: Option<u64>,
+    pub hold_transfer_mentions: u32,
+    /// Categories raised in shopper turns.
+    pub shopper_irritants: IrritantSet,
+    /// Categories raised in any turn.
+    pub irritants: IrritantSet,
+    pub shopper_turns: u32,
+    pub shopper_negative_turns: u32,
+}
+
+impl TranscriptTally {
+    /// Measures of one transcript. The time to the first staff answer runs from the first
+    /// shopper turn (or from the start of the recording when staff speaks first, as when
+    /// answering a call) to the start of the first staff turn after it. A turn is negative
+    /// when any of its sentences is.
+    pub fn of_transcript(t: &ProcessedTranscript) -> Self {
+        let mut tally = TranscriptTally { n_transcripts: 1, ..TranscriptTally::default() };
+        let turns = &t.transcript.turns;
+        tally.n_turns = turns.len() as u32;
+        let first_shopper = turns.iter().position(|x| x.role == Role::Shopper);
+        let from = match first_shopper {
+            Some(i) if turns[..i].iter().all(|x| x.role != Role::Staff) => turns[i].start_ms,
+            _ => Some(0),
+        };
+        let after = first_shopper.filter(|i| turns[..*i].iter().all(|x| x.role != Role::Staff)).unwrap_or(0);
+        let answer = turns[after..].iter().find(|x| x.role == Role::Staff).and_then(|x| x.start_ms);
+        if let (Some(from), Some(to)) = (from, answer) {
+            tally.answer_ms_sum = to.saturating_sub(from);
+            tally.answer_n = 1;
+        }
+        let start = turns.iter().filter_map(|x| x.start_ms).min();
+        let end = turns.iter().filter_map(|x| x.end_ms.or(x.start_ms)).max();
+        if let (Some(s), Some(e)) = (start, end) {
+            tally.duration_ms = Some(e.saturating_sub(s));
+        }
+        for (turn, p) in turns.iter().zip(&t.turns) {
+            if mentions_hold_or_transfer(&p.normalised.text) {
+                tally.hold_transfer_mentions += 1;
+            }
+            let set: IrritantSet = p.predictions.iter().fold(IrritantSet::default(), |a, x| a.union(x.irritants));
+            tally.irritants = tally.irritants.union(set);
+            if turn.role == Role::Shopper {
+                tally.shopper_turns += 1;
+                tally.shopper_irritants = tally.shopper_irritants.union(set);
+                if p.predictions.iter().any(|x| x.sentiment == Sentiment::Negative) {
+                    tally.shopper_negative_turns += 1;
+                }
+            }
+        }
+        tally
+    }
+
+    /// Adds another tally into this one.
+    pub fn add(&mut self, o: &TranscriptTally) {
+        self.n_transcripts += o.n_transcripts;
+        self.n_turns += o.n_turns;
+        self.answer_ms_sum += o.answer_ms_sum;
+        self.answer_n += o.answer_n;
+        self.duration_ms = match (self.duration_ms, o.duration_ms) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.hold_transfer_mentions += o.hold_transfer_mentions;
+        self.shopper_irritants = self.shopper_irritants.union(o.shopper_irritants);
+        self.irritants = self.irritants.union(o.irritants);
+        self.shopper_turns += o.shopper_turns;
+        self.shopper_negative_turns += o.shopper_negative_turns;
+    }
+
+    /// Mean time to the first staff answer over the transcripts that have times.
+    pub fn first_staff_answer_ms(&self) -> Option<u64> {
+        (self.answer_n > 0).then(|| self.answer_ms_sum / self.answer_n as u64)
+    }
+
+    /// Share of shopper turns with a negative sentence, `None` without shopper turns.
+    pub fn shopper_negative_share(&self) -> Option<f64> {
+        (self.shopper_turns > 0).then(|| self.shopper_negative_turns as f64 / self.shopper_turns as f64)
+    }
 }
 
 /// What the segments of some text add up to.
@@ -175,11 +313,29 @@ pub struct VisitRow {
     /// Per section, in name order.
     pub sections: Vec<(String, ScoreTally)>,
     pub text: TextTally,
+    pub transcripts: TranscriptTally,
     pub dissonances: Vec<Dissonance>,
 }
 
+impl VisitRow {
+    /// Categories reported anywhere in the visit's text: comments and transcripts.
+    pub fn irritants(&self) -> IrritantSet {
+        self.text.irritants.union(self.transcripts.irritants)
+    }
+
+    /// The visit has comments or transcripts.
+    pub fn has_text(&self) -> bool {
+        self.text.n_comments > 0 || self.transcripts.n_transcripts > 0
+    }
+}
+
 /// Builds the visit rows, sorted by visit id.
-pub fn join_visits(visits: &Visits, answers: &[ChecklistAnswer], texts: &HashMap<String, TextTally>) -> Vec<VisitRow> {
+pub fn join_visits(
+    visits: &Visits,
+    answers: &[ChecklistAnswer],
+    texts: &HashMap<String, TextTally>,
+    transcripts: &HashMap<String, TranscriptTally>,
+) -> Vec<VisitRow> {
     let mut by_visit: BTreeMap<&str, Vec<&ChecklistAnswer>> = BTreeMap::new();
     for a in answers {
         by_visit.entry(a.visit_id.as_str()).or_default().push(a);
@@ -187,12 +343,16 @@ pub fn join_visits(visits: &Visits, answers: &[ChecklistAnswer], texts: &HashMap
     let mut ids: Vec<&str> = visits.by_id.keys().map(String::as_str).collect();
     ids.extend(by_visit.keys().copied());
     ids.extend(texts.keys().map(String::as_str));
+    ids.extend(transcripts.keys().map(String::as_str));
     ids.sort_unstable();
     ids.dedup();
     ids.into_iter()
         .map(|id| {
             let visit_answers = by_visit.get(id).map(Vec::as_slice).unwrap_or(&[]);
             let text = texts.get(id).copied().unwrap_or_default();
+            let calls = transcripts.get(id).copied().unwrap_or_default();
+            let reported = text.irritants.union(calls.irritants);
+            let has_text = text.n_comments > 0 || calls.n_transcripts > 0;
             let mut checklist = ScoreTally::default();
             let mut sections: BTreeMap<&str, ScoreTally> = BTreeMap::new();
             let mut dissonances = Vec::new();
@@ -201,11 +361,11 @@ pub fn join_visits(visits: &Visits, answers: &[ChecklistAnswer], texts: &HashMap
                 if let Some(s) = &a.section {
                     sections.entry(s.as_str()).or_default().add(a);
                 }
-                if text.n_comments == 0 {
+                if !has_text {
                     continue;
                 }
                 if let (Some(cat), Some(score)) = (a.category, a.normalised()) {
-                    let reported = text.irritants.contains(cat);
+                    let reported = reported.contains(cat);
                     let kind = if score >= HIGH_SCORE && reported {
                         Some(DissonanceKind::HighScoreTextIrritant)
                     } else if score < LOW_SCORE && !reported {
@@ -226,6 +386,7 @@ pub fn join_visits(visits: &Visits, answers: &[ChecklistAnswer], texts: &HashMap
                 checklist,
                 sections: sections.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
                 text,
+                transcripts: calls,
                 dissonances,
             }
         })
@@ -273,7 +434,7 @@ mod tests {
             answer("V1", "signage", "magasin", Some(Irritant::Physical), Some(1.0), 2.0),
             answer("V1", "delivery", "livraison", Some(Irritant::ThirdParty), None, 3.0),
         ];
-        let rows = join_visits(&Visits::default(), &answers, &HashMap::new());
+        let rows = join_visits(&Visits::default(), &answers, &HashMap::new(), &HashMap::new());
         assert_eq!(rows.len(), 1);
         let v = &rows[0];
         assert!((v.checklist.score().unwrap() - 5.0 / 7.0).abs() < 1e-12);
@@ -293,7 +454,7 @@ mod tests {
             answer("V1", "free_text", "autre", None, Some(0.0), 5.0),
         ];
         let texts = HashMap::from([("V1".to_string(), tally(&[Irritant::Physical]))]);
-        let rows = join_visits(&Visits::default(), &answers, &texts);
+        let rows = join_visits(&Visits::default(), &answers, &texts, &HashMap::new());
         let d = &rows[0].dissonances;
         assert_eq!(d.len(), 2);
         assert_eq!((d[0].criterion.as_str(), d[0].kind), ("app_usability", DissonanceKind::LowScoreNoTextIrritant));
@@ -306,12 +467,28 @@ mod tests {
         visits.by_id.insert("V3".into(), VisitMeta::default());
         let answers = vec![answer("V1", "welcome", "accueil", None, Some(1.0), 1.0)];
         let texts = HashMap::from([("V2".to_string(), tally(&[]))]);
-        let rows = join_visits(&visits, &answers, &texts);
+        let rows = join_visits(&visits, &answers, &texts, &HashMap::new());
         let flags: Vec<_> = rows
             .iter()
             .map(|r| (r.visit_id.as_str(), r.meta.is_some(), r.has_checklist, r.text.n_comments > 0))
             .collect();
         assert_eq!(flags, [("V1", false, true, false), ("V2", false, false, true), ("V3", true, false, false)]);
+    }
+
+    #[test]
+    fn hold_and_transfer_cues_in_both_languages() {
+        for t in [
+            "Je vous mets en attente, ne quittez pas.",
+            "Le client a été mis en attente pendant deux minutes.",
+            "Je vous transfère au service technique.",
+            "Let me put you on hold for a moment.",
+            "I'll transfer you to billing.",
+        ] {
+            assert!(mentions_hold_or_transfer(t), "{t}");
+        }
+        for t in ["L'attente en caisse était longue.", "Thanks, that's all I needed.", "Je vous remercie."] {
+            assert!(!mentions_hold_or_transfer(t), "{t}");
+        }
     }
 
     #[test]

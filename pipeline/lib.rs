@@ -5,7 +5,8 @@
 //! The modules follow the data flow of a run:
 //!
 //! `ingest` (read comments, checklist and visits as streams of rows) →
-//! `normalise` (repair encodings, clean text, detect the language) →
+//! `normalise` (repair encodings, clean text, detect the language) → `redact` (replace
+//! personal data by placeholders) →
 //! `segment` (sentences with character offsets) →
 //! `classify` (irritant categories and sentiment, with evidence) →
 //! `join` (aggregate per comment and per visit, meet the checklist) →
@@ -20,6 +21,7 @@ pub mod evaluate;
 pub mod ingest;
 pub mod join;
 pub mod normalise;
+pub mod redact;
 pub mod run;
 pub mod segment;
 pub mod taxonomy;

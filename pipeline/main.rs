@@ -12,6 +12,7 @@ use irritant::classify::features::FeatureConfig;
 use irritant::classify::{self, labelled, train};
 use irritant::evaluate;
 use irritant::ingest::checklist::Layout;
+use irritant::ingest::transcripts::RoleMap;
 use irritant::ingest::{ColumnNames, Format};
 use irritant::run::{run, RunConfig};
 use irritant::segment::SegmentRules;
@@ -30,7 +31,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Classify comments and write segments, comments, visits, checklist and rejects tables.
+    /// Classify comments and transcripts; write segments, turns, comments, visits, checklist and rejects tables.
     Run(RunArgs),
     /// Train a linear model from labelled JSONL (the formats of TAXONOMY.md).
     Train(TrainArgs),
@@ -62,8 +63,20 @@ struct EvalArgs {
 #[derive(Args)]
 struct RunArgs {
     /// Comment file (CSV, JSONL or Parquet) or directory of them; repeatable.
-    #[arg(long, required = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", required_unless_present = "transcripts")]
     comments: Vec<PathBuf>,
+    /// Transcript file (JSONL, speaker-prefixed .txt, WebVTT .vtt, SRT .srt) or directory of them; repeatable.
+    #[arg(long, value_name = "PATH")]
+    transcripts: Vec<PathBuf>,
+    /// CSV mapping transcript files to visits (`file,visit_id`; file name or stem).
+    #[arg(long, value_name = "FILE")]
+    transcript_map: Option<PathBuf>,
+    /// A speaker label and its role, beside the built-in table: LABEL=shopper or LABEL=staff; repeatable.
+    #[arg(long = "speaker-role", value_name = "LABEL=ROLE")]
+    speaker_roles: Vec<String>,
+    /// Keep personal data (e-mails, phone numbers, card numbers, IBANs, names) in the outputs.
+    #[arg(long)]
+    no_redact: bool,
     /// Checklist file, long format (visit_id, criterion, score, max_score, [section], [category]).
     #[arg(long, value_name = "FILE")]
     checklist: Option<PathBuf>,
@@ -169,6 +182,10 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let cfg = RunConfig {
         comments: a.comments,
         comments_format: a.comments_format,
+        transcripts: a.transcripts,
+        transcript_map: a.transcript_map,
+        roles: RoleMap::with_overrides(&a.speaker_roles).map_err(anyhow::Error::msg)?,
+        redact: !a.no_redact,
         checklist: a.checklist,
         checklist_format: a.checklist_format,
         checklist_layout: match a.checklist_wide {
@@ -191,11 +208,13 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     let m = run(&cfg)?;
     let acc = &m.accounting;
     eprintln!(
-        "irritant: {} comments read ({} accepted, {} rejected) → {} segments in {:.1} s ({:.0} segments/s), {} visits; checklist {} answers ({} rejected); outputs in {}",
+        "irritant: {} comments read ({} accepted, {} rejected), {} transcripts ({} rejected) → {} sentences in {:.1} s ({:.0}/s), {} visits; checklist {} answers ({} rejected); outputs in {}",
         acc.comments.read,
         acc.comments.accepted,
         acc.comments.rejected,
-        m.segments,
+        acc.transcripts.read,
+        acc.transcripts.rejected,
+        m.segments + m.turn_sentences,
         m.timings.total_ms as f64 / 1000.0,
         m.segments_per_second,
         m.outputs.iter().find(|o| o.file == "visits.parquet").map_or(0, |o| o.rows),

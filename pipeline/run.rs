@@ -1,31 +1,38 @@
 //! `irritant run`: one batch job from input files to committed output tables.
 //!
 //! Comments are streamed in batches of [`RunConfig::batch_size`]: each batch is read in
-//! order, processed in parallel (normalise, detect language, segment, classify) on a
-//! rayon pool of [`RunConfig::threads`] threads, and written in input order, so the
-//! output content does not depend on the thread count. Only per-visit tallies, the
-//! checklist, the visits file and the set of comment ids seen stay in memory.
+//! order, processed in parallel (normalise, redact personal data, detect language,
+//! segment, classify) on a rayon pool of [`RunConfig::threads`] threads, and written in
+//! input order, so the output content does not depend on the thread count. Transcripts
+//! follow the same path turn by turn. Only per-visit tallies, the checklist, the visits
+//! file and the set of comment ids seen stay in memory.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::classify::{self, Classifier};
 use crate::ingest::checklist::{self, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
+use crate::ingest::transcripts::{self, RoleMap, Transcript, TranscriptFormat, TranscriptRecord};
 use crate::ingest::visits::{self, Visits};
-use crate::ingest::{expand_paths, ColumnNames, Format, Reject};
-use crate::join::{join_visits, LangSource, ProcessedComment, TextTally};
+use crate::ingest::{expand_paths, truncate_raw, ColumnNames, Format, InputKind, Reject};
+use crate::join::{
+    join_visits, LangSource, ProcessedComment, ProcessedTranscript, ProcessedTurn, TextTally, TranscriptTally,
+};
 use crate::normalise::language::{Language, LanguageDetector};
-use crate::normalise::normalise;
+use crate::normalise::{normalise, Normalised};
+use crate::redact::{RedactionCounts, Redactor};
 use crate::segment::{segment, SegmentRules};
 use crate::write::atomic::{write_file_atomically, Staging};
-use crate::write::manifest::{self, Accounting, InputFile, Manifest, ModelRef, OutputFile, RunAccounting, Timings};
+use crate::write::manifest::{
+    self, Accounting, InputFile, Manifest, ModelRef, OutputFile, Redaction, RunAccounting, Timings,
+};
 use crate::write::parquet_table::TableWriter;
 use crate::write::{schema, tables};
 
@@ -35,6 +42,14 @@ pub struct RunConfig {
     /// Comment files or directories.
     pub comments: Vec<PathBuf>,
     pub comments_format: Option<Format>,
+    /// Transcript files or directories (JSONL, speaker-prefixed text, WebVTT, SRT).
+    pub transcripts: Vec<PathBuf>,
+    /// CSV mapping transcript files to visits (`file,visit_id`).
+    pub transcript_map: Option<PathBuf>,
+    /// Speaker labels and the role they stand for, beside the built-in table.
+    pub roles: RoleMap,
+    /// Replace personal data by typed placeholders in every text written.
+    pub redact: bool,
     pub checklist: Option<PathBuf>,
     pub checklist_format: Option<Format>,
     pub checklist_layout: Layout,
@@ -62,6 +77,10 @@ impl Default for RunConfig {
         RunConfig {
             comments: Vec::new(),
             comments_format: None,
+            transcripts: Vec::new(),
+            transcript_map: None,
+            roles: RoleMap::default(),
+            redact: true,
             checklist: None,
             checklist_format: None,
             checklist_layout: Layout::Long,
@@ -81,8 +100,15 @@ impl Default for RunConfig {
 }
 
 /// Output files, in the order they are committed (the manifest last).
-pub const OUTPUTS: [&str; 6] =
-    ["segments.parquet", "comments.parquet", "visits.parquet", "checklist.parquet", "rejects.parquet", "manifest.json"];
+pub const OUTPUTS: [&str; 7] = [
+    "segments.parquet",
+    "turns.parquet",
+    "comments.parquet",
+    "visits.parquet",
+    "checklist.parquet",
+    "rejects.parquet",
+    "manifest.json",
+];
 
 fn sha256_file(path: &Path) -> Result<(String, u64)> {
     use sha2::{Digest, Sha256};
@@ -101,34 +127,81 @@ fn sha256_file(path: &Path) -> Result<(String, u64)> {
     Ok((format!("{:x}", h.finalize()), n))
 }
 
-fn input_file(input: &str, path: &Path, format: Format, records: u64) -> Result<InputFile> {
+fn input_file(input: &str, path: &Path, format: &str, records: u64) -> Result<InputFile> {
     let (sha256, bytes) = sha256_file(path)?;
     Ok(InputFile {
         input: input.into(),
         path: path.display().to_string(),
-        format: format.as_str().into(),
+        format: format.into(),
         bytes,
         sha256,
         records,
     })
 }
 
-/// Normalises, segments and classifies one comment.
-pub fn process_comment(
-    comment: Comment,
-    detector: &LanguageDetector,
-    classifier: &dyn Classifier,
-    rules: &SegmentRules,
-) -> ProcessedComment {
-    let normalised = normalise(&comment.text);
-    let (lang, lang_source) = match comment.lang.as_deref().and_then(Language::from_code) {
-        Some(l) => (l, LangSource::Input),
-        None => (detector.detect(&normalised.text), LangSource::Detected),
-    };
-    let spans = segment(&normalised.text, rules);
-    let texts: Vec<&str> = spans.iter().map(|s| &normalised.text[s.byte_start..s.byte_end]).collect();
-    let predictions = classifier.classify_batch(&texts);
-    ProcessedComment { comment, normalised, lang, lang_source, spans, predictions }
+/// What every text goes through before it is segmented: normalisation, then redaction
+/// of personal data when asked, so offsets point into the text that is written.
+pub fn clean_text(raw: &str, redactor: Option<&Redactor>) -> (Normalised, RedactionCounts) {
+    let mut normalised = normalise(raw);
+    let mut counts = RedactionCounts::default();
+    if let Some(r) = redactor {
+        let (text, c) = r.redact(&normalised.text);
+        normalised.text = text;
+        counts = c;
+    }
+    (normalised, counts)
+}
+
+/// The shared, read-only parts of the per-text work.
+pub struct TextPipeline<'a> {
+    pub detector: &'a LanguageDetector,
+    pub classifier: &'a dyn Classifier,
+    pub rules: &'a SegmentRules,
+    pub redactor: Option<&'a Redactor>,
+}
+
+impl TextPipeline<'_> {
+    /// Normalises, redacts, segments and classifies one comment.
+    pub fn comment(&self, comment: Comment) -> (ProcessedComment, RedactionCounts) {
+        let (normalised, counts) = clean_text(&comment.text, self.redactor);
+        let (lang, lang_source) = match comment.lang.as_deref().and_then(Language::from_code) {
+            Some(l) => (l, LangSource::Input),
+            None => (self.detector.detect(&normalised.text), LangSource::Detected),
+        };
+        let (spans, predictions) = self.classify(&normalised.text);
+        (ProcessedComment { comment, normalised, lang, lang_source, spans, predictions }, counts)
+    }
+
+    /// The same for each turn of a transcript; the language is the input's or detected on
+    /// the whole conversation.
+    pub fn transcript(&self, transcript: Transcript) -> (ProcessedTranscript, RedactionCounts) {
+        let mut counts = RedactionCounts::default();
+        let turns: Vec<ProcessedTurn> = transcript
+            .turns
+            .iter()
+            .map(|turn| {
+                let (normalised, c) = clean_text(&turn.text, self.redactor);
+                counts.add(&c);
+                let (spans, predictions) = self.classify(&normalised.text);
+                ProcessedTurn { normalised, spans, predictions }
+            })
+            .collect();
+        let lang = match transcript.lang.as_deref().and_then(Language::from_code) {
+            Some(l) => l,
+            None => {
+                let all: String = turns.iter().map(|t| t.normalised.text.as_str()).collect::<Vec<_>>().join("\n");
+                self.detector.detect(&all)
+            }
+        };
+        (ProcessedTranscript { transcript, lang, turns }, counts)
+    }
+
+    fn classify(&self, text: &str) -> (Vec<crate::segment::Span>, Vec<crate::classify::Prediction>) {
+        let spans = segment(text, self.rules);
+        let texts: Vec<&str> = spans.iter().map(|s| &text[s.byte_start..s.byte_end]).collect();
+        let predictions = self.classifier.classify_batch(&texts);
+        (spans, predictions)
+    }
 }
 
 fn progress_bar(enabled: bool) -> ProgressBar {
@@ -146,8 +219,40 @@ fn progress_bar(enabled: bool) -> ProgressBar {
     pb
 }
 
+/// Rejects on their way to `rejects.parquet`, their raw content redacted like any text.
+struct RejectSink<'a> {
+    writer: TableWriter,
+    redactor: Option<&'a Redactor>,
+    redactions: RedactionCounts,
+    rows: u64,
+}
+
+impl RejectSink<'_> {
+    fn write(&mut self, rejects: Vec<Reject>) -> Result<()> {
+        if rejects.is_empty() {
+            return Ok(());
+        }
+        let rejects: Vec<Reject> = rejects
+            .into_iter()
+            .map(|mut r| {
+                if let Some(red) = self.redactor {
+                    let (raw, c) = red.redact(&r.raw);
+                    self.redactions.add(&c);
+                    r.raw = raw;
+                }
+                r
+            })
+            .collect();
+        self.rows += rejects.len() as u64;
+        self.writer.write(&tables::rejects(&rejects)?)
+    }
+}
+
 /// Runs the job; on success the outputs are in `cfg.out` and the manifest is returned.
 pub fn run(cfg: &RunConfig) -> Result<Manifest> {
+    if cfg.comments.is_empty() && cfg.transcripts.is_empty() {
+        bail!("nothing to read: give --comments, --transcripts or both");
+    }
     let t0 = Instant::now();
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut timings = Timings::default();
@@ -155,28 +260,50 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let threads =
         if cfg.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { cfg.threads };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start worker threads")?;
+    let redactor = cfg.redact.then(Redactor::new);
+    let detector = LanguageDetector::default();
+    let texts = TextPipeline {
+        detector: &detector,
+        classifier: classifier.as_ref(),
+        rules: &cfg.segment_rules,
+        redactor: redactor.as_ref(),
+    };
+    let mut redactions = RedactionCounts::default();
 
-    let comment_files: Vec<(PathBuf, Format)> = expand_paths(&cfg.comments)?
+    let comment_files: Vec<(PathBuf, Format)> = expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())?
         .into_iter()
         .map(|p| Format::resolve(&p, cfg.comments_format).map(|f| (p, f)))
         .collect::<Result<_, _>>()?;
+    let transcript_files: Vec<(PathBuf, TranscriptFormat)> =
+        expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())?
+            .into_iter()
+            .map(|p| TranscriptFormat::resolve(&p).map(|f| (p, f)))
+            .collect::<Result<_, _>>()?;
 
     let staging = Staging::new(&cfg.out)?;
-    let mut rejects_writer = TableWriter::create(&staging.path("rejects.parquet"), schema::rejects())?;
-    let write_rejects = |w: &mut TableWriter, r: &[Reject]| -> Result<()> {
-        if !r.is_empty() {
-            w.write(&tables::rejects(r)?)?;
-        }
-        Ok(())
+    let mut rejects = RejectSink {
+        writer: TableWriter::create(&staging.path("rejects.parquet"), schema::rejects())?,
+        redactor: redactor.as_ref(),
+        redactions: RedactionCounts::default(),
+        rows: 0,
     };
 
     // Visits and checklist are small next to the comments: read them whole.
     let t = Instant::now();
-    let visits = match &cfg.visits {
+    let mut visits = match &cfg.visits {
         Some(p) => visits::read(p, Format::resolve(p, cfg.visits_format)?, &cfg.columns)?,
         None => Visits::default(),
     };
-    write_rejects(&mut rejects_writer, &visits.rejects)?;
+    if let Some(r) = &redactor {
+        for meta in visits.by_id.values_mut() {
+            for value in meta.extra.iter_mut().flatten() {
+                let (text, c) = r.redact(value);
+                redactions.add(&c);
+                *value = text;
+            }
+        }
+    }
+    rejects.write(std::mem::take(&mut visits.rejects))?;
     timings.read_visits_ms = t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
@@ -184,7 +311,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         Some(p) => checklist::read_criteria(p, Format::resolve(p, None)?)?,
         None => HashMap::new(),
     };
-    let checklist = match &cfg.checklist {
+    let mut checklist = match &cfg.checklist {
         Some(p) => checklist::read(
             p,
             Format::resolve(p, cfg.checklist_format)?,
@@ -194,7 +321,8 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         )?,
         None => checklist::Checklist::default(),
     };
-    write_rejects(&mut rejects_writer, &checklist.rejects)?;
+    let checklist_rejected = checklist.rejects.len() as u64;
+    rejects.write(std::mem::take(&mut checklist.rejects))?;
     let mut checklist_writer = TableWriter::create(&staging.path("checklist.parquet"), schema::checklist())?;
     checklist_writer.write(&tables::checklist(&checklist.answers)?)?;
     let checklist_rows = checklist_writer.finish()?;
@@ -202,12 +330,11 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
 
     // Comments, streamed.
     let t = Instant::now();
-    let detector = LanguageDetector::default();
     let source_names: Vec<String> = comment_files.iter().map(|(p, _)| p.display().to_string()).collect();
     let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars);
     let mut segments_writer = TableWriter::create(&staging.path("segments.parquet"), schema::segments())?;
     let mut comments_writer = TableWriter::create(&staging.path("comments.parquet"), schema::comments())?;
-    let mut texts: HashMap<String, TextTally> = HashMap::new();
+    let mut comment_tallies: HashMap<String, TextTally> = HashMap::new();
     let mut comment_acc = Accounting::default();
     let pb = progress_bar(cfg.progress);
     let batch_size = cfg.batch_size.max(1);
@@ -221,58 +348,130 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                 Some(CommentRecord::Rejected(r)) => batch_rejects.push(r),
             }
         }
-        comment_acc.rejected += batch_rejects.len() as u64;
-        write_rejects(&mut rejects_writer, &batch_rejects)?;
+        let n_rejected = batch_rejects.len() as u64;
+        comment_acc.rejected += n_rejected;
+        rejects.write(batch_rejects)?;
         if batch.is_empty() {
-            if batch_rejects.is_empty() {
+            if n_rejected == 0 {
                 break;
             }
             continue;
         }
-        let processed: Vec<ProcessedComment> = pool.install(|| {
-            batch
-                .into_par_iter()
-                .map(|c| process_comment(c, &detector, classifier.as_ref(), &cfg.segment_rules))
-                .collect()
-        });
+        let processed: Vec<(ProcessedComment, RedactionCounts)> =
+            pool.install(|| batch.into_par_iter().map(|c| texts.comment(c)).collect());
+        let processed: Vec<ProcessedComment> = processed
+            .into_iter()
+            .map(|(p, c)| {
+                redactions.add(&c);
+                p
+            })
+            .collect();
         comment_acc.accepted += processed.len() as u64;
         segments_writer.write(&tables::segments(&processed)?)?;
         comments_writer.write(&tables::comments(&processed, &source_names)?)?;
         for p in &processed {
-            texts.entry(p.comment.visit_id.clone()).or_default().add(&TextTally::of_comment(&p.predictions));
+            comment_tallies.entry(p.comment.visit_id.clone()).or_default().add(&TextTally::of_comment(&p.predictions));
         }
-        pb.inc(processed.len() as u64 + batch_rejects.len() as u64);
+        pb.inc(processed.len() as u64 + n_rejected);
     }
-    pb.finish_and_clear();
     let segments = segments_writer.finish()?;
     let comment_rows = comments_writer.finish()?;
     timings.process_comments_ms = t.elapsed().as_millis() as u64;
     comment_acc.read = stream.records_per_file.iter().sum();
 
+    // Transcripts, file by file, processed in batches of transcripts.
+    let t = Instant::now();
+    let visit_map = match &cfg.transcript_map {
+        Some(p) => transcripts::read_visit_map(p)?,
+        None => HashMap::new(),
+    };
+    let mut turns_writer = TableWriter::create(&staging.path("turns.parquet"), schema::turns())?;
+    let mut transcript_tallies: HashMap<String, TranscriptTally> = HashMap::new();
+    let mut transcript_acc = Accounting::default();
+    let mut transcript_records = Vec::with_capacity(transcript_files.len());
+    let mut pending: Vec<Transcript> = Vec::new();
+    let mut flush = |pending: &mut Vec<Transcript>,
+                     redactions: &mut RedactionCounts,
+                     tallies: &mut HashMap<String, TranscriptTally>|
+     -> Result<u64> {
+        let batch = std::mem::take(pending);
+        let processed: Vec<(ProcessedTranscript, RedactionCounts)> =
+            pool.install(|| batch.into_par_iter().map(|t| texts.transcript(t)).collect());
+        let processed: Vec<ProcessedTranscript> = processed
+            .into_iter()
+            .map(|(p, c)| {
+                redactions.add(&c);
+                p
+            })
+            .collect();
+        for p in &processed {
+            tallies.entry(p.transcript.visit_id.clone()).or_default().add(&TranscriptTally::of_transcript(p));
+        }
+        turns_writer.write(&tables::turns(&processed)?)?;
+        Ok(processed.len() as u64)
+    };
+    for (path, format) in &transcript_files {
+        let records = transcripts::read_file(path, *format, &visit_map, &cfg.roles)?;
+        transcript_records.push(records.len() as u64);
+        let mut file_rejects = Vec::new();
+        for r in records {
+            match r {
+                TranscriptRecord::Transcript(t) => pending.push(t),
+                TranscriptRecord::Rejected { file, line, raw, reason } => file_rejects.push(Reject {
+                    input: InputKind::Transcripts,
+                    file,
+                    row: line,
+                    column: None,
+                    raw: truncate_raw(&raw),
+                    reason,
+                }),
+            }
+        }
+        transcript_acc.rejected += file_rejects.len() as u64;
+        rejects.write(file_rejects)?;
+        if pending.iter().map(|t| t.turns.len()).sum::<usize>() >= batch_size {
+            transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut transcript_tallies)?;
+        }
+    }
+    if !pending.is_empty() {
+        transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut transcript_tallies)?;
+    }
+    pb.finish_and_clear();
+    let turn_rows = turns_writer.finish()?;
+    transcript_acc.read = transcript_records.iter().sum();
+    timings.process_transcripts_ms = t.elapsed().as_millis() as u64;
+
     // Visits: the union of every source, met with the checklist.
     let t = Instant::now();
-    let visit_rows = join_visits(&visits, &checklist.answers, &texts);
+    let visit_rows = join_visits(&visits, &checklist.answers, &comment_tallies, &transcript_tallies);
     let mut visits_writer =
         TableWriter::create(&staging.path("visits.parquet"), schema::visits(&visits.extra_columns))?;
     visits_writer.write(&tables::visits(&visit_rows, &visits.extra_columns)?)?;
     let visit_table_rows = visits_writer.finish()?;
-    let reject_rows = rejects_writer.finish()?;
+    redactions.add(&rejects.redactions);
+    let reject_rows = rejects.rows;
+    rejects.writer.finish()?;
     timings.join_visits_ms = t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
     let mut inputs = Vec::new();
     for (i, (p, f)) in comment_files.iter().enumerate() {
-        inputs.push(input_file("comments", p, *f, stream.records_per_file[i])?);
+        inputs.push(input_file("comments", p, f.as_str(), stream.records_per_file[i])?);
+    }
+    for (i, (p, f)) in transcript_files.iter().enumerate() {
+        inputs.push(input_file("transcripts", p, f.as_str(), transcript_records[i])?);
     }
     if let Some(p) = &cfg.checklist {
-        inputs.push(input_file("checklist", p, Format::resolve(p, cfg.checklist_format)?, checklist.records)?);
+        inputs.push(input_file("checklist", p, Format::resolve(p, cfg.checklist_format)?.as_str(), checklist.records)?);
     }
     if let Some(p) = &cfg.visits {
-        inputs.push(input_file("visits", p, Format::resolve(p, cfg.visits_format)?, visits.records)?);
+        inputs.push(input_file("visits", p, Format::resolve(p, cfg.visits_format)?.as_str(), visits.records)?);
     }
     timings.hash_inputs_ms = t.elapsed().as_millis() as u64;
     timings.total_ms = t0.elapsed().as_millis() as u64;
 
+    let classified = segments + turn_rows;
+    let classify_ms = timings.process_comments_ms + timings.process_transcripts_ms;
     let manifest = Manifest {
         irritant_version: env!("CARGO_PKG_VERSION").to_string(),
         started_at,
@@ -281,26 +480,30 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         inputs,
         accounting: RunAccounting {
             comments: comment_acc,
+            transcripts: transcript_acc,
             checklist: Accounting {
                 read: checklist.records,
                 accepted: checklist.answers.len() as u64,
-                rejected: checklist.rejects.len() as u64,
+                rejected: checklist_rejected,
             },
             visits: Accounting {
                 read: visits.records,
                 accepted: visits.by_id.len() as u64,
-                rejected: visits.rejects.len() as u64,
+                rejected: visits.records - visits.by_id.len() as u64,
             },
         },
         outputs: vec![
             OutputFile { file: "segments.parquet".into(), rows: segments },
+            OutputFile { file: "turns.parquet".into(), rows: turn_rows },
             OutputFile { file: "comments.parquet".into(), rows: comment_rows },
             OutputFile { file: "visits.parquet".into(), rows: visit_table_rows },
             OutputFile { file: "checklist.parquet".into(), rows: checklist_rows },
             OutputFile { file: "rejects.parquet".into(), rows: reject_rows },
         ],
         segments,
-        segments_per_second: segments as f64 / (timings.process_comments_ms.max(1) as f64 / 1000.0),
+        turn_sentences: turn_rows,
+        segments_per_second: classified as f64 / (classify_ms.max(1) as f64 / 1000.0),
+        redaction: Redaction::new(redactor.is_some(), &redactions),
         timings,
         peak_rss_bytes: manifest::peak_rss_bytes(),
     };

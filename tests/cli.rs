@@ -93,10 +93,15 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = out.display().to_string();
+    // The README's first command.
     run_ok(&[
         "run",
         "--comments",
         &sample("comments.csv"),
+        "--transcripts",
+        &sample("transcripts"),
+        "--transcript-map",
+        &sample("transcript_map.csv"),
         "--checklist",
         &sample("checklist.csv"),
         "--visits",
@@ -105,6 +110,8 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
         &o,
     ]);
     let m = assert_accounts(&out);
+    assert_eq!(m.accounting.transcripts.rejected, 0);
+    assert!(m.accounting.transcripts.accepted >= 20 && m.turn_sentences > 0);
     assert!(m.accounting.comments.read >= 800);
     // The sample ends with three faulty export rows: an empty text, a repeated id and a
     // missing visit.
@@ -441,4 +448,96 @@ fn eval_scores_transcripts_turn_by_turn_and_writes_its_outputs() {
     // The default model beats always answering "no irritant": its macro F1 on the held-out
     // test split is well above 0 (what that baseline scores).
     assert!(macro_f1 > 0.5, "macro F1 {macro_f1}");
+}
+
+#[test]
+fn transcripts_in_four_formats_become_turns_and_visit_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_ok(&[
+        "run",
+        "--transcripts",
+        &fixture("transcripts"),
+        "--transcript-map",
+        &fixture("transcripts/map.csv"),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    let m = assert_accounts(&out);
+    let t = m.accounting.transcripts;
+    assert_eq!(m.accounting.comments.read, 0);
+    // 17 files: the JSONL files give one record per line, the others one per file.
+    assert_eq!((t.read, t.accepted, t.rejected), (21, 13, 8));
+    let formats: HashSet<&str> = m.inputs.iter().map(|i| i.format.as_str()).collect();
+    assert_eq!(formats, HashSet::from(["jsonl", "text", "vtt", "srt"]));
+
+    let turns = read_table(&out.join("turns.parquet"));
+    assert_eq!(turns.num_rows() as u64, m.turn_sentences);
+    let ids = strings(&turns, "transcript_id");
+    let roles = strings(&turns, "role");
+    let speakers = strings(&turns, "speaker");
+    let starts = u64s(&turns, "start_ms");
+    let texts = strings(&turns, "text");
+    // The speech-to-text call: anonymous labels resolved to roles, times in milliseconds.
+    let stt: Vec<usize> = (0..turns.num_rows()).filter(|&i| ids[i].as_deref() == Some("stt_call_fr")).collect();
+    assert!(!stt.is_empty());
+    assert!(stt.iter().all(|&i| speakers[i].as_deref().unwrap().starts_with("SPEAKER_")));
+    assert!(stt.iter().any(|&i| roles[i].as_deref() == Some("staff")));
+    assert!(stt.iter().any(|&i| roles[i].as_deref() == Some("shopper")));
+    assert!(stt.iter().all(|&i| starts[i].is_some()));
+    // Names heard in a greeting are redacted in turns too.
+    assert!(texts.iter().flatten().any(|t| t.contains("[NAME]")));
+    assert!(m.redaction.enabled && m.redaction.name > 0);
+
+    let visits = read_table(&out.join("visits.parquet"));
+    let vid = strings(&visits, "visit_id");
+    let r = vid.iter().position(|v| v.as_deref() == Some("V00012")).expect("the bank call's visit");
+    assert!(bools(&visits, "has_transcripts")[r] && !bools(&visits, "has_comments")[r]);
+    assert!(u32s(&visits, "n_turns")[r] >= 5);
+    let answer = u64s(&visits, "first_staff_answer_ms")[r];
+    let duration = u64s(&visits, "duration_ms")[r];
+    assert!(answer.is_some() && duration.unwrap() > answer.unwrap());
+    assert!(u32s(&visits, "hold_transfer_mentions")[r] >= 1, "the bank call mentions a hold");
+
+    let rejects = read_table(&out.join("rejects.parquet"));
+    let reasons = strings(&rejects, "reason");
+    let inputs = strings(&rejects, "input");
+    assert!(inputs.iter().all(|i| i.as_deref() == Some("transcripts")));
+    for expected in ["broken timestamp", "binary file", "empty file", "ends before it starts", "missing visit_id"] {
+        assert!(reasons.iter().flatten().any(|r| r.contains(expected)), "no reject for {expected}: {reasons:?}");
+    }
+}
+
+#[test]
+fn personal_data_is_redacted_everywhere_unless_asked_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.display().to_string();
+    run_ok(&["run", "--comments", &fixture("comments_pii.csv"), "--out", &o]);
+    let m = assert_accounts(&out);
+    let r = m.redaction;
+    assert!(r.enabled);
+    assert_eq!((r.email, r.phone, r.card, r.iban), (1, 2, 1, 1));
+    assert_eq!(r.name, 2, "Madame Dupont, and Sarah Connor in the rejected row's raw content");
+    let comments = read_table(&out.join("comments.parquet"));
+    let text = strings(&comments, "text");
+    let all: String = text.iter().flatten().cloned().collect::<Vec<_>>().join("\n");
+    for secret in ["06 12 34 56 78", "claire.martin", "Dupont", "4111", "FR76"] {
+        assert!(!all.contains(secret), "{secret} leaked: {all}");
+    }
+    // Look-alikes survive: order and tracking numbers, prices, dates, times.
+    for kept in ["4587 1236 9874", "19,99 €", "12/03/2026", "14h30", "1Z999AA10123456784"] {
+        assert!(all.contains(kept), "{kept} was redacted: {all}");
+    }
+    assert!(all.contains("[PHONE]") && all.contains("[EMAIL]") && all.contains("[CARD]") && all.contains("[IBAN]"));
+    let segments = read_table(&out.join("segments.parquet"));
+    assert!(strings(&segments, "text").iter().flatten().all(|t| !t.contains("Dupont")));
+    let raw = strings(&read_table(&out.join("rejects.parquet")), "raw");
+    assert!(raw[0].as_deref().unwrap().contains("[NAME]") && !raw[0].as_deref().unwrap().contains("Connor"));
+
+    run_ok(&["run", "--comments", &fixture("comments_pii.csv"), "--out", &o, "--no-redact"]);
+    let m = assert_accounts(&out);
+    assert!(!m.redaction.enabled);
+    let text = strings(&read_table(&out.join("comments.parquet")), "text");
+    assert!(text[0].as_deref().unwrap().contains("06 12 34 56 78"));
 }

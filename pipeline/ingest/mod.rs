@@ -9,6 +9,7 @@
 pub mod checklist;
 pub mod comments;
 pub mod rows;
+pub mod transcripts;
 pub mod visits;
 
 use std::collections::HashMap;
@@ -29,7 +30,7 @@ impl Format {
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
-            "csv" | "tsv" | "txt" => Some(Format::Csv),
+            "csv" | "tsv" => Some(Format::Csv),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "parquet" | "pq" => Some(Format::Parquet),
             _ => None,
@@ -59,6 +60,7 @@ impl Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
     Comments,
+    Transcripts,
     Checklist,
     Visits,
 }
@@ -67,6 +69,7 @@ impl InputKind {
     pub fn as_str(self) -> &'static str {
         match self {
             InputKind::Comments => "comments",
+            InputKind::Transcripts => "transcripts",
             InputKind::Checklist => "checklist",
             InputKind::Visits => "visits",
         }
@@ -129,19 +132,19 @@ impl ColumnNames {
 }
 
 /// Expands files and directories into the list of files to read: a directory gives its
-/// files with a known extension, sorted by name (not recursive).
-pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+/// files that `readable` accepts (a known extension), sorted by name (not recursive).
+pub fn expand_paths(paths: &[PathBuf], readable: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, InputError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| InputError::new(Location::file(p), format!("cannot list directory: {e}")))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && Format::from_path(f).is_some())
+                .filter(|f| f.is_file() && readable(f))
                 .collect();
             files.sort();
             if files.is_empty() {
-                return Err(InputError::new(Location::file(p), "directory holds no .csv, .jsonl or .parquet file"));
+                return Err(InputError::new(Location::file(p), "directory holds no file of a format irritant reads"));
             }
             out.extend(files);
         } else if p.is_file() {

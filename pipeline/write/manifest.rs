@@ -29,12 +29,38 @@ pub struct Accounting {
     pub rejected: u64,
 }
 
-/// Row accounting for the three inputs.
+/// Row accounting for the four inputs.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct RunAccounting {
     pub comments: Accounting,
+    /// Transcripts: one record per JSONL line, or per file for the other formats.
+    pub transcripts: Accounting,
     pub checklist: Accounting,
     pub visits: Accounting,
+}
+
+/// Personal data replaced by placeholders, per kind, across every output.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Redaction {
+    pub enabled: bool,
+    pub email: u64,
+    pub phone: u64,
+    pub card: u64,
+    pub iban: u64,
+    pub name: u64,
+}
+
+impl Redaction {
+    pub fn new(enabled: bool, c: &crate::redact::RedactionCounts) -> Self {
+        Redaction {
+            enabled,
+            email: c.email as u64,
+            phone: c.phone as u64,
+            card: c.card as u64,
+            iban: c.iban as u64,
+            name: c.name as u64,
+        }
+    }
 }
 
 /// An output file and its row count.
@@ -58,6 +84,7 @@ pub struct Timings {
     pub read_visits_ms: u64,
     pub read_checklist_ms: u64,
     pub process_comments_ms: u64,
+    pub process_transcripts_ms: u64,
     pub join_visits_ms: u64,
     pub total_ms: u64,
 }
@@ -72,8 +99,13 @@ pub struct Manifest {
     pub inputs: Vec<InputFile>,
     pub accounting: RunAccounting,
     pub outputs: Vec<OutputFile>,
+    /// Rows of `segments.parquet` (comment sentences).
     pub segments: u64,
+    /// Rows of `turns.parquet` (transcript turn sentences).
+    pub turn_sentences: u64,
+    /// Comment and turn sentences classified per second of processing.
     pub segments_per_second: f64,
+    pub redaction: Redaction,
     pub timings: Timings,
     /// Peak resident memory of the process (Linux `VmHWM`), when known.
     pub peak_rss_bytes: Option<u64>,
@@ -87,7 +119,9 @@ impl Manifest {
     /// Checks that every record read is either in an output table or in the rejects.
     pub fn check(&self) -> Result<()> {
         let a = &self.accounting;
-        for (name, acc) in [("comments", a.comments), ("checklist", a.checklist), ("visits", a.visits)] {
+        for (name, acc) in
+            [("comments", a.comments), ("transcripts", a.transcripts), ("checklist", a.checklist), ("visits", a.visits)]
+        {
             if acc.read != acc.accepted + acc.rejected {
                 bail!(
                     "row accounting failed for {name}: {} read but {} accepted + {} rejected",
@@ -104,8 +138,12 @@ impl Manifest {
         let expect = [
             ("comments.parquet", a.comments.accepted),
             ("checklist.parquet", a.checklist.accepted),
-            ("rejects.parquet", a.comments.rejected + a.checklist.rejected + a.visits.rejected),
+            (
+                "rejects.parquet",
+                a.comments.rejected + a.transcripts.rejected + a.checklist.rejected + a.visits.rejected,
+            ),
             ("segments.parquet", self.segments),
+            ("turns.parquet", self.turn_sentences),
         ];
         for (file, rows) in expect {
             let written = self.output_rows(file).unwrap_or(0);

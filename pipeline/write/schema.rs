@@ -16,9 +16,9 @@ use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 
 use crate::taxonomy::{Irritant, Sentiment};
 
-/// The output tables, in the order `irritant schema` lists them: the five of
+/// The output tables, in the order `irritant schema` lists them: the six of
 /// `irritant run`, then `predictions`, written by `irritant eval`.
-pub const TABLES: [&str; 6] = ["segments", "comments", "visits", "checklist", "rejects", "predictions"];
+pub const TABLES: [&str; 7] = ["segments", "turns", "comments", "visits", "checklist", "rejects", "predictions"];
 
 fn col(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
     Field::new(name, data_type, nullable)
@@ -67,21 +67,39 @@ pub fn dissonance_fields() -> Vec<Field> {
     ]
 }
 
-fn category_columns(fields: &mut Vec<Field>) {
+/// The prediction columns shared by `segments` and `turns`: a flag and a probability per
+/// category, the category list, the sentiment with its probabilities, and the evidence.
+fn prediction_columns(f: &mut Vec<Field>) {
     for c in Irritant::ALL {
-        fields.push(col(
+        f.push(col(
             c.as_str(),
             DataType::Boolean,
             false,
-            &format!("The segment reports a `{c}` irritant (probability at or above the model's threshold)."),
+            &format!("Reports a `{c}` irritant (probability at or above the model's threshold)."),
         ));
-        fields.push(col(
+        f.push(col(
             &format!("{c}_prob"),
             DataType::Float32,
             false,
             &format!("Probability of `{c}` (raw model output, 0..1)."),
         ));
     }
+    f.push(col("irritants", string_list(), false, "Predicted categories, in taxonomy order; empty for none."));
+    f.push(col("sentiment", dict(), false, "Most probable sentiment: negative, neutral or positive."));
+    for s in Sentiment::ALL {
+        f.push(col(
+            &format!("sentiment_{s}"),
+            DataType::Float32,
+            false,
+            &format!("Probability of `{s}` sentiment (softmax; the three sum to 1)."),
+        ));
+    }
+    f.push(col(
+        "evidence",
+        struct_list(evidence_fields()),
+        false,
+        "For each predicted category, up to three terms (words or word pairs) that pushed it most, with their contribution to the category's logit.",
+    ));
 }
 
 /// `segments.parquet`: one row per sentence of a comment.
@@ -100,23 +118,27 @@ pub fn segments() -> SchemaRef {
         col("text", DataType::Utf8, false, "The segment's text."),
         col("lang", dict(), false, "Language of the comment: fr, en or other."),
     ];
-    category_columns(&mut f);
-    f.push(col("irritants", string_list(), false, "Predicted categories, in taxonomy order; empty for none."));
-    f.push(col("sentiment", dict(), false, "Most probable sentiment: negative, neutral or positive."));
-    for s in Sentiment::ALL {
-        f.push(col(
-            &format!("sentiment_{s}"),
-            DataType::Float32,
-            false,
-            &format!("Probability of `{s}` sentiment (softmax; the three sum to 1)."),
-        ));
-    }
-    f.push(col(
-        "evidence",
-        struct_list(evidence_fields()),
-        false,
-        "For each predicted category, up to three terms (words or word pairs) of the segment that pushed it most, with their contribution to the category's logit.",
-    ));
+    prediction_columns(&mut f);
+    Arc::new(Schema::new(f))
+}
+
+/// `turns.parquet`: one row per sentence of a transcript turn.
+pub fn turns() -> SchemaRef {
+    let mut f = vec![
+        col("transcript_id", DataType::Utf8, false, "Transcript identifier: the JSONL `id` (else `<file stem>:<line>`), or for a whole file its `# id:` header, else its stem."),
+        col("visit_id", DataType::Utf8, false, "Visit of the transcript."),
+        col("turn_index", DataType::UInt32, false, "Position of the turn in the transcript, from 0."),
+        col("sentence_index", DataType::UInt32, false, "Position of the sentence in its turn, from 0."),
+        col("speaker", DataType::Utf8, false, "Speaker label as found in the transcript."),
+        col("role", dict(), false, "shopper, staff or unknown."),
+        col("start_ms", DataType::UInt64, true, "Start of the turn in milliseconds, when the transcript has times."),
+        col("end_ms", DataType::UInt64, true, "End of the turn in milliseconds, when the transcript has times."),
+        col("char_start", DataType::UInt32, false, "Start offset of the sentence in the turn's normalised text, in characters."),
+        col("char_end", DataType::UInt32, false, "End offset (exclusive), in characters."),
+        col("text", DataType::Utf8, false, "The sentence's text."),
+        col("lang", dict(), false, "Language of the transcript: fr, en or other."),
+    ];
+    prediction_columns(&mut f);
     Arc::new(Schema::new(f))
 }
 
@@ -176,6 +198,7 @@ pub fn visits(extra_columns: &[String]) -> SchemaRef {
         col("has_metadata", DataType::Boolean, false, "The visit is in the visits file."),
         col("has_checklist", DataType::Boolean, false, "The visit has at least one checklist answer."),
         col("has_comments", DataType::Boolean, false, "The visit has at least one accepted comment."),
+        col("has_transcripts", DataType::Boolean, false, "The visit has at least one accepted transcript."),
         col(
             "checklist_score",
             DataType::Float64,
@@ -197,14 +220,36 @@ pub fn visits(extra_columns: &[String]) -> SchemaRef {
         f.push(col(&format!("n_{c}"), DataType::UInt32, false, &format!("Segments reporting `{c}`.")));
     }
     f.extend([
-        col("irritants", string_list(), false, "Categories reported anywhere in the visit's text, in taxonomy order."),
-        col("negative_share", DataType::Float64, true, "Share of negative segments; null without segments."),
-        col("sentiment_mean", DataType::Float64, true, "Mean segment sentiment on -1..+1; null without segments."),
+        col(
+            "irritants",
+            string_list(),
+            false,
+            "Categories reported anywhere in the visit's comments or transcripts, in taxonomy order.",
+        ),
+        col("negative_share", DataType::Float64, true, "Share of negative comment segments; null without segments."),
+        col("sentiment_mean", DataType::Float64, true, "Mean comment segment sentiment on -1..+1; null without segments."),
+        col("n_transcripts", DataType::UInt32, false, "Accepted transcripts (calls and chats)."),
+        col("n_turns", DataType::UInt32, false, "Turns of those transcripts."),
+        col(
+            "first_staff_answer_ms",
+            DataType::UInt64,
+            true,
+            "Time from the shopper's first turn (or the start, when staff speaks first) to the first staff turn, in ms, averaged over the transcripts with times.",
+        ),
+        col("duration_ms", DataType::UInt64, true, "Total duration of the transcripts with times, in ms."),
+        col("hold_transfer_mentions", DataType::UInt32, false, "Turns that mention being put on hold or transferred."),
+        col("shopper_irritants", string_list(), false, "Categories raised in shopper turns, in taxonomy order."),
+        col(
+            "shopper_negative_share",
+            DataType::Float64,
+            true,
+            "Share of shopper turns with a negative sentence; null without shopper turns.",
+        ),
         col(
             "dissonances",
             struct_list(dissonance_fields()),
             false,
-            "Criteria whose score disagrees with the text, for visits with comments: `high_score_text_irritant` (normalised score >= 0.8 while the text reports an irritant of the criterion's category) and `low_score_no_text_irritant` (score < 0.5 and no such irritant in the text).",
+            "Criteria whose score disagrees with the text, for visits with comments or transcripts: `high_score_text_irritant` (normalised score >= 0.8 while the text reports an irritant of the criterion's category) and `low_score_no_text_irritant` (score < 0.5 and no such irritant in the text).",
         ),
     ]);
     for name in extra_columns {
@@ -233,7 +278,7 @@ pub fn checklist() -> SchemaRef {
 pub fn rejects() -> SchemaRef {
     Arc::new(Schema::new(vec![
         col("source_file", dict(), false, "Input file."),
-        col("input", dict(), false, "Which input: comments, checklist or visits."),
+        col("input", dict(), false, "Which input: comments, transcripts, checklist or visits."),
         col("source_row", DataType::UInt64, true, "Data row (CSV, Parquet) or line (JSONL), from 1."),
         col("column", DataType::Utf8, true, "Column concerned, when one is (wide checklists)."),
         col("raw", DataType::Utf8, false, "The raw record, truncated to 1,000 characters."),
@@ -267,6 +312,7 @@ pub fn predictions() -> SchemaRef {
 pub fn by_name(table: &str) -> Option<SchemaRef> {
     Some(match table {
         "segments" => segments(),
+        "turns" => turns(),
         "comments" => comments(),
         "visits" => visits(&[]),
         "checklist" => checklist(),

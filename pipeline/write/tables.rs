@@ -12,9 +12,10 @@ use arrow::datatypes::{Fields, Int32Type};
 use arrow::record_batch::RecordBatch;
 
 use super::schema;
+use crate::classify::Prediction;
 use crate::ingest::checklist::ChecklistAnswer;
 use crate::ingest::Reject;
-use crate::join::{ProcessedComment, TextTally, VisitRow};
+use crate::join::{ProcessedComment, ProcessedTranscript, TextTally, VisitRow};
 use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 
 type Dict = StringDictionaryBuilder<Int32Type>;
@@ -35,6 +36,63 @@ fn push_irritants(b: &mut ListBuilder<StringBuilder>, set: IrritantSet) {
     b.append(true);
 }
 
+/// Builders of the prediction columns shared by `segments` and `turns`.
+struct PredictionColumns {
+    flags: Vec<BooleanBuilder>,
+    probs: Vec<Float32Builder>,
+    irritants: ListBuilder<StringBuilder>,
+    sentiment: Dict,
+    sentiment_probs: Vec<Float32Builder>,
+    evidence: ListBuilder<StructBuilder>,
+}
+
+impl PredictionColumns {
+    fn with_capacity(n: usize) -> Self {
+        PredictionColumns {
+            flags: (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect(),
+            probs: (0..4).map(|_| Float32Builder::with_capacity(n)).collect(),
+            irritants: ListBuilder::new(StringBuilder::new()),
+            sentiment: Dict::new(),
+            sentiment_probs: (0..3).map(|_| Float32Builder::with_capacity(n)).collect(),
+            evidence: struct_list(schema::evidence_fields()),
+        }
+    }
+
+    fn append(&mut self, p: &Prediction) {
+        for k in Irritant::ALL {
+            self.flags[k.index()].append_value(p.irritants.contains(k));
+            self.probs[k.index()].append_value(p.irritant_probs[k.index()]);
+        }
+        push_irritants(&mut self.irritants, p.irritants);
+        self.sentiment.append_value(p.sentiment.as_str());
+        for s in Sentiment::ALL {
+            self.sentiment_probs[s.index()].append_value(p.sentiment_probs[s.index()]);
+        }
+        let items = self.evidence.values();
+        for e in &p.evidence {
+            items.field_builder::<StringBuilder>(0).unwrap().append_value(e.irritant.as_str());
+            items.field_builder::<StringBuilder>(1).unwrap().append_value(&e.term);
+            items.field_builder::<Float32Builder>(2).unwrap().append_value(e.weight);
+            items.append(true);
+        }
+        self.evidence.append(true);
+    }
+
+    /// Appends the finished columns in schema order.
+    fn finish_into(mut self, cols: &mut Vec<ArrayRef>) {
+        for (f, p) in self.flags.iter_mut().zip(self.probs.iter_mut()) {
+            cols.push(Arc::new(f.finish()));
+            cols.push(Arc::new(p.finish()));
+        }
+        cols.push(Arc::new(self.irritants.finish()));
+        cols.push(Arc::new(self.sentiment.finish()));
+        for s in self.sentiment_probs.iter_mut() {
+            cols.push(Arc::new(s.finish()));
+        }
+        cols.push(Arc::new(self.evidence.finish()));
+    }
+}
+
 /// `segments.parquet` rows for a run of processed comments.
 pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
     let n: usize = comments.iter().map(|c| c.spans.len()).sum();
@@ -45,12 +103,7 @@ pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
     let mut end = UInt32Builder::with_capacity(n);
     let mut text = StringBuilder::with_capacity(n, n * 64);
     let mut lang = Dict::new();
-    let mut flags: Vec<BooleanBuilder> = (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect();
-    let mut probs: Vec<Float32Builder> = (0..4).map(|_| Float32Builder::with_capacity(n)).collect();
-    let mut irritants = ListBuilder::new(StringBuilder::new());
-    let mut sentiment = Dict::new();
-    let mut sprobs: Vec<Float32Builder> = (0..3).map(|_| Float32Builder::with_capacity(n)).collect();
-    let mut evidence = struct_list(schema::evidence_fields());
+    let mut predictions = PredictionColumns::with_capacity(n);
     for c in comments {
         for (i, (span, p)) in c.spans.iter().zip(&c.predictions).enumerate() {
             comment_id.append_value(&c.comment.comment_id);
@@ -60,23 +113,7 @@ pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
             end.append_value(span.char_end as u32);
             text.append_value(&c.normalised.text[span.byte_start..span.byte_end]);
             lang.append_value(c.lang.as_str());
-            for k in Irritant::ALL {
-                flags[k.index()].append_value(p.irritants.contains(k));
-                probs[k.index()].append_value(p.irritant_probs[k.index()]);
-            }
-            push_irritants(&mut irritants, p.irritants);
-            sentiment.append_value(p.sentiment.as_str());
-            for s in Sentiment::ALL {
-                sprobs[s.index()].append_value(p.sentiment_probs[s.index()]);
-            }
-            let items = evidence.values();
-            for e in &p.evidence {
-                items.field_builder::<StringBuilder>(0).unwrap().append_value(e.irritant.as_str());
-                items.field_builder::<StringBuilder>(1).unwrap().append_value(&e.term);
-                items.field_builder::<Float32Builder>(2).unwrap().append_value(e.weight);
-                items.append(true);
-            }
-            evidence.append(true);
+            predictions.append(p);
         }
     }
     let mut cols: Vec<ArrayRef> = vec![
@@ -88,17 +125,61 @@ pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
         Arc::new(text.finish()),
         Arc::new(lang.finish()),
     ];
-    for (f, p) in flags.iter_mut().zip(probs.iter_mut()) {
-        cols.push(Arc::new(f.finish()));
-        cols.push(Arc::new(p.finish()));
-    }
-    cols.push(Arc::new(irritants.finish()));
-    cols.push(Arc::new(sentiment.finish()));
-    for s in sprobs.iter_mut() {
-        cols.push(Arc::new(s.finish()));
-    }
-    cols.push(Arc::new(evidence.finish()));
+    predictions.finish_into(&mut cols);
     finish(schema::segments(), cols)
+}
+
+/// `turns.parquet` rows for a run of processed transcripts: one per sentence of a turn.
+pub fn turns(transcripts: &[ProcessedTranscript]) -> Result<RecordBatch> {
+    let n: usize = transcripts.iter().flat_map(|t| &t.turns).map(|t| t.spans.len()).sum();
+    let mut transcript_id = StringBuilder::with_capacity(n, n * 8);
+    let mut visit_id = StringBuilder::with_capacity(n, n * 8);
+    let mut turn_index = UInt32Builder::with_capacity(n);
+    let mut sentence_index = UInt32Builder::with_capacity(n);
+    let mut speaker = StringBuilder::with_capacity(n, n * 8);
+    let mut role = Dict::new();
+    let mut start_ms = UInt64Builder::with_capacity(n);
+    let mut end_ms = UInt64Builder::with_capacity(n);
+    let mut start = UInt32Builder::with_capacity(n);
+    let mut end = UInt32Builder::with_capacity(n);
+    let mut text = StringBuilder::with_capacity(n, n * 64);
+    let mut lang = Dict::new();
+    let mut predictions = PredictionColumns::with_capacity(n);
+    for t in transcripts {
+        for (ti, (turn, p)) in t.transcript.turns.iter().zip(&t.turns).enumerate() {
+            for (si, (span, pred)) in p.spans.iter().zip(&p.predictions).enumerate() {
+                transcript_id.append_value(&t.transcript.transcript_id);
+                visit_id.append_value(&t.transcript.visit_id);
+                turn_index.append_value(ti as u32);
+                sentence_index.append_value(si as u32);
+                speaker.append_value(&turn.speaker);
+                role.append_value(turn.role.as_str());
+                start_ms.append_option(turn.start_ms);
+                end_ms.append_option(turn.end_ms);
+                start.append_value(span.char_start as u32);
+                end.append_value(span.char_end as u32);
+                text.append_value(&p.normalised.text[span.byte_start..span.byte_end]);
+                lang.append_value(t.lang.as_str());
+                predictions.append(pred);
+            }
+        }
+    }
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(transcript_id.finish()),
+        Arc::new(visit_id.finish()),
+        Arc::new(turn_index.finish()),
+        Arc::new(sentence_index.finish()),
+        Arc::new(speaker.finish()),
+        Arc::new(role.finish()),
+        Arc::new(start_ms.finish()),
+        Arc::new(end_ms.finish()),
+        Arc::new(start.finish()),
+        Arc::new(end.finish()),
+        Arc::new(text.finish()),
+        Arc::new(lang.finish()),
+    ];
+    predictions.finish_into(&mut cols);
+    finish(schema::turns(), cols)
 }
 
 /// `comments.parquet` rows; `source_names[i]` is the path of comment file `i`.
@@ -172,7 +253,7 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
     let mut store_id = StringBuilder::new();
     let mut visit_date = StringBuilder::new();
     let mut channel = Dict::new();
-    let mut has: Vec<BooleanBuilder> = (0..3).map(|_| BooleanBuilder::with_capacity(n)).collect();
+    let mut has: Vec<BooleanBuilder> = (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect();
     let mut score = Float64Builder::with_capacity(n);
     let mut answered = UInt32Builder::with_capacity(n);
     let mut na = UInt32Builder::with_capacity(n);
@@ -183,6 +264,13 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
     let mut irritants = ListBuilder::new(StringBuilder::new());
     let mut negative_share = Float64Builder::with_capacity(n);
     let mut sentiment_mean = Float64Builder::with_capacity(n);
+    let mut n_transcripts = UInt32Builder::with_capacity(n);
+    let mut n_turns = UInt32Builder::with_capacity(n);
+    let mut first_answer = UInt64Builder::with_capacity(n);
+    let mut duration = UInt64Builder::with_capacity(n);
+    let mut hold_transfer = UInt32Builder::with_capacity(n);
+    let mut shopper_irritants = ListBuilder::new(StringBuilder::new());
+    let mut shopper_negative = Float64Builder::with_capacity(n);
     let mut dissonances = struct_list(schema::dissonance_fields());
     let mut extra: Vec<StringBuilder> = extra_columns.iter().map(|_| StringBuilder::new()).collect();
     for r in rows {
@@ -191,7 +279,8 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
         store_id.append_option(meta.and_then(|m| m.store_id.as_deref()));
         visit_date.append_option(meta.and_then(|m| m.visit_date.as_deref()));
         channel.append_option(meta.and_then(|m| m.channel.as_deref()));
-        for (b, v) in has.iter_mut().zip([meta.is_some(), r.has_checklist, r.text.n_comments > 0]) {
+        let flags = [meta.is_some(), r.has_checklist, r.text.n_comments > 0, r.transcripts.n_transcripts > 0];
+        for (b, v) in has.iter_mut().zip(flags) {
             b.append_value(v);
         }
         score.append_option(r.checklist.score());
@@ -212,9 +301,17 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
         for (b, v) in counts.iter_mut().zip(r.text.per_category) {
             b.append_value(v);
         }
-        push_irritants(&mut irritants, r.text.irritants);
+        push_irritants(&mut irritants, r.irritants());
         negative_share.append_option(r.text.negative_share());
         sentiment_mean.append_option(r.text.sentiment_mean());
+        let calls = &r.transcripts;
+        n_transcripts.append_value(calls.n_transcripts);
+        n_turns.append_value(calls.n_turns);
+        first_answer.append_option(calls.first_staff_answer_ms());
+        duration.append_option(calls.duration_ms);
+        hold_transfer.append_value(calls.hold_transfer_mentions);
+        push_irritants(&mut shopper_irritants, calls.shopper_irritants);
+        shopper_negative.append_option(calls.shopper_negative_share());
         let items = dissonances.values();
         for d in &r.dissonances {
             items.field_builder::<StringBuilder>(0).unwrap().append_value(&d.criterion);
@@ -245,6 +342,13 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
     cols.push(Arc::new(irritants.finish()));
     cols.push(Arc::new(negative_share.finish()));
     cols.push(Arc::new(sentiment_mean.finish()));
+    cols.push(Arc::new(n_transcripts.finish()));
+    cols.push(Arc::new(n_turns.finish()));
+    cols.push(Arc::new(first_answer.finish()));
+    cols.push(Arc::new(duration.finish()));
+    cols.push(Arc::new(hold_transfer.finish()));
+    cols.push(Arc::new(shopper_irritants.finish()));
+    cols.push(Arc::new(shopper_negative.finish()));
     cols.push(Arc::new(dissonances.finish()));
     cols.extend(extra.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     finish(schema::visits(extra_columns), cols)
