@@ -137,7 +137,8 @@ use serde_json::{Map, Value};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use super::truncate_raw;
+use super::rows::{Columns, Item, RowReader};
+use super::{truncate_raw, Format};
 use crate::error::{InputError, Location};
 use crate::normalise::mojibake::decode_bytes;
 
@@ -1163,58 +1164,35 @@ fn resolve_visit(header: Option<&str>, path: &Path, visit_map: &HashMap<String, 
 }
 
 /// Parses the mapping CSV (`file,visit_id`; `file` is a file name or stem, a directory
-/// part is ignored). The delimiter is sniffed (comma, semicolon or tab) and column names
-/// are matched case-insensitively. A row with only one of the two fields, or a file mapped
-/// to two different visits, stops the run: the map is configuration.
+/// part is ignored), read like any CSV input (delimiter sniffed, bytes decoded). A row
+/// with only one of the two fields, or a file mapped to two different visits, stops the
+/// run: the map is configuration.
 pub fn read_visit_map(path: &Path) -> Result<HashMap<String, String>, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
-    let (text, _) = decode_bytes(&bytes);
-    let text = text.trim_start_matches('\u{feff}');
-    let header = text.lines().next().unwrap_or("");
-    let delimiter = [b',', b';', b'\t']
-        .into_iter()
-        .max_by_key(|&d| (header.bytes().filter(|&b| b == d).count(), d == b','))
-        .unwrap_or(b',');
-    let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let names: Vec<String> = reader
-        .headers()
-        .map_err(|e| InputError::new(Location::file(path), format!("cannot read the header: {e}")))?
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    let column = |name: &str| {
-        names.iter().position(|h| h == name).ok_or_else(|| {
-            InputError::new(
-                Location::file(path),
-                format!("missing required column {name:?} (columns found: {})", names.join(", ")),
-            )
-        })
+    let columns = Columns::Named {
+        wanted: vec!["file".into(), "visit_id".into()],
+        required: vec!["file".into(), "visit_id".into()],
     };
-    let (fi, vi) = (column("file")?, column("visit_id")?);
+    let mut reader = RowReader::open(path, Format::Csv, &columns)?;
     let mut map = HashMap::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i as u64 + 1;
-        let record = record.map_err(|e| InputError::new(Location::row(path, row), format!("cannot read CSV: {e}")))?;
-        let file = record.get(fi).unwrap_or("");
-        let visit = record.get(vi).unwrap_or("");
-        if file.is_empty() && visit.is_empty() {
-            continue;
-        }
-        if file.is_empty() || visit.is_empty() {
-            let missing = if file.is_empty() { "file" } else { "visit_id" };
-            return Err(InputError::new(Location::row(path, row), format!("empty {missing}")));
-        }
+    while let Some(item) = reader.next_item()? {
+        let record = match item {
+            Item::Malformed { row, reason, .. } => return Err(InputError::new(Location::row(path, row), reason)),
+            Item::Record(r) => r,
+        };
+        let loc = Location::row(path, record.row);
+        let (file, visit) = match (&record.fields[0], &record.fields[1]) {
+            (None, None) => continue,
+            (Some(f), Some(v)) => (f, v),
+            (None, _) => return Err(InputError::new(loc, "empty file")),
+            (_, None) => return Err(InputError::new(loc, "empty visit_id")),
+        };
         let key = file.rsplit(['/', '\\']).next().unwrap_or(file).to_string();
         if let Some(previous) = map.get(&key) {
             if previous != visit {
-                return Err(InputError::new(
-                    Location::row(path, row),
-                    format!("{key:?} is mapped to both {previous:?} and {visit:?}"),
-                ));
+                return Err(InputError::new(loc, format!("{key:?} is mapped to both {previous:?} and {visit:?}")));
             }
         }
-        map.insert(key, visit.to_string());
+        map.insert(key, visit.clone());
     }
     Ok(map)
 }
@@ -2544,7 +2522,7 @@ mod tests {
             std::fs::write(&p, text).unwrap();
             p
         };
-        let semi = write("semi.csv", "\u{feff}File;Visit_ID\na.vtt ; V1\n;\n");
+        let semi = write("semi.csv", "\u{feff}file;visit_id\na.vtt ; V1\n;\n");
         assert_eq!(read_visit_map(&semi).unwrap()["a.vtt"], "V1");
         let twice = write("twice.csv", "file,visit_id\na.vtt,V1\na.vtt,V2\n");
         let e = read_visit_map(&twice).unwrap_err();
