@@ -27,6 +27,7 @@ use crate::classify::{Classifier, Prediction};
 use crate::normalise::normalise;
 use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 use crate::write::schema;
+use crate::write::tables::push_irritants;
 
 /// Bootstrap resamples for the confidence intervals.
 pub const BOOTSTRAP_SAMPLES: usize = 1000;
@@ -269,12 +270,8 @@ pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Resu
         id.append_value(&g.id);
         lang.append_value(&g.lang);
         text.append_value(&g.text);
-        for (b, set) in [(&mut gold_irr, g.irritants), (&mut pred_irr, p.irritants)] {
-            for c in set.iter() {
-                b.values().append_value(c.as_str());
-            }
-            b.append(true);
-        }
+        push_irritants(&mut gold_irr, g.irritants);
+        push_irritants(&mut pred_irr, p.irritants);
         for (b, v) in probs.iter_mut().zip(p.irritant_probs) {
             b.append_value(v);
         }

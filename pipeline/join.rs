@@ -130,12 +130,16 @@ impl TranscriptTally {
         let mut tally = TranscriptTally { n_transcripts: 1, ..TranscriptTally::default() };
         let turns = &t.transcript.turns;
         tally.n_turns = turns.len() as u32;
-        let first_shopper = turns.iter().position(|x| x.role == Role::Shopper);
-        let from = match first_shopper {
-            Some(i) if turns[..i].iter().all(|x| x.role != Role::Staff) => turns[i].start_ms,
-            _ => Some(0),
+        // The shopper's first turn, when it comes before any staff turn.
+        let shopper_first = turns
+            .iter()
+            .position(|x| x.role == Role::Shopper)
+            .filter(|&i| turns[..i].iter().all(|x| x.role != Role::Staff));
+        let from = match shopper_first {
+            Some(i) => turns[i].start_ms,
+            None => Some(0),
         };
-        let after = first_shopper.filter(|i| turns[..*i].iter().all(|x| x.role != Role::Staff)).unwrap_or(0);
+        let after = shopper_first.unwrap_or(0);
         let answer = turns[after..].iter().find(|x| x.role == Role::Staff).and_then(|x| x.start_ms);
         if let (Some(from), Some(to)) = (from, answer) {
             tally.answer_ms_sum = to.saturating_sub(from);

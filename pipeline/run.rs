@@ -21,7 +21,7 @@ use crate::ingest::checklist::{self, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
 use crate::ingest::transcripts::{self, RoleMap, Transcript, TranscriptFormat, TranscriptRecord};
 use crate::ingest::visits::{self, Visits};
-use crate::ingest::{expand_paths, truncate_raw, ColumnNames, Format, InputKind, Reject};
+use crate::ingest::{expand_paths, ColumnNames, Format, InputKind, Reject};
 use crate::join::{
     join_visits, LangSource, ProcessedComment, ProcessedTranscript, ProcessedTurn, TextTally, TranscriptTally,
 };
@@ -422,7 +422,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                     file,
                     row: line,
                     column: None,
-                    raw: truncate_raw(&raw),
+                    raw,
                     reason,
                 }),
             }

@@ -29,7 +29,8 @@ fn struct_list(fields: Vec<arrow::datatypes::Field>) -> ListBuilder<StructBuilde
     ListBuilder::new(StructBuilder::from_fields(fields, 0))
 }
 
-fn push_irritants(b: &mut ListBuilder<StringBuilder>, set: IrritantSet) {
+/// Appends a set of categories, in taxonomy order, as one list value.
+pub fn push_irritants(b: &mut ListBuilder<StringBuilder>, set: IrritantSet) {
     for c in set.iter() {
         b.values().append_value(c.as_str());
     }
