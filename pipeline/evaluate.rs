@@ -102,15 +102,11 @@ fn names(set: IrritantSet) -> Vec<String> {
     set.iter().map(|c| c.as_str().to_string()).collect()
 }
 
-/// Classifies the gold texts (normalised as in a run), in parallel, in order.
-pub fn predict(classifier: &dyn Classifier, gold: &[LabelledSegment]) -> Vec<Prediction> {
-    gold.par_chunks(256)
-        .flat_map_iter(|chunk| {
-            let texts: Vec<String> = chunk.iter().map(|s| normalise(&s.text).text).collect();
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            classifier.classify_batch(&refs)
-        })
-        .collect()
+/// Classifies the gold texts (normalised as in a run), in one batch, in order.
+pub fn predict(classifier: &dyn Classifier, gold: &[LabelledSegment]) -> Result<Vec<Prediction>> {
+    let texts: Vec<String> = gold.par_iter().map(|s| normalise(&s.text).text).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    classifier.classify_batch(&refs)
 }
 
 fn percentile_interval(mut v: Vec<f64>) -> [f64; 2] {
@@ -142,9 +138,9 @@ pub fn evaluate(
     classifier: &dyn Classifier,
     gold: &[LabelledSegment],
     gold_files: Vec<String>,
-) -> (EvalReport, Vec<Prediction>) {
+) -> Result<(EvalReport, Vec<Prediction>)> {
     let started = std::time::Instant::now();
-    let preds = predict(classifier, gold);
+    let preds = predict(classifier, gold)?;
     let predict_seconds = started.elapsed().as_secs_f64();
     let gi: Vec<IrritantSet> = gold.iter().map(|s| s.irritants).collect();
     let pi: Vec<IrritantSet> = preds.iter().map(|p| p.irritants).collect();
@@ -250,7 +246,7 @@ pub fn evaluate(
         predict_segments_per_second: n as f64 / predict_seconds.max(1e-9),
         threads: rayon::current_num_threads(),
     };
-    (report, preds)
+    Ok((report, preds))
 }
 
 /// The `predictions.parquet` batch.

@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use std::io::Write;
 
+use irritant::classify::encoder::config::HeadConfig;
+use irritant::classify::encoder::onnx::{EncoderOptions, OnnxEncoder};
 use irritant::classify::features::FeatureConfig;
 use irritant::classify::{self, labelled, train};
 use irritant::evaluate;
@@ -33,7 +35,7 @@ struct Cli {
 enum Command {
     /// Classify comments and transcripts; write segments, turns, comments, visits, checklist and rejects tables.
     Run(RunArgs),
-    /// Train a linear model from labelled JSONL (the formats of TAXONOMY.md).
+    /// Train a linear model, or an encoder's heads, from labelled JSONL (the formats of TAXONOMY.md).
     Train(TrainArgs),
     /// Score a model on gold labelled JSONL (segments, or transcripts turn by turn).
     Eval(EvalArgs),
@@ -43,7 +45,7 @@ enum Command {
 
 #[derive(Args)]
 struct EvalArgs {
-    /// Model name (a folder of models/) or directory; the embedded default when omitted.
+    /// Model name (a folder of models/, e.g. e5-small or e5-small:int8) or directory; the embedded default when omitted.
     #[arg(long, value_name = "NAME_OR_DIR")]
     model: Option<String>,
     /// Gold labelled JSONL file; repeatable.
@@ -58,6 +60,9 @@ struct EvalArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// ONNX Runtime shared library, for encoder models (else ORT_DYLIB_PATH, else the onnxruntime Python package).
+    #[arg(long, value_name = "FILE")]
+    ort_lib: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -93,12 +98,15 @@ struct RunArgs {
     /// Output directory (created if missing; files in it are replaced atomically).
     #[arg(long, short, value_name = "DIR")]
     out: PathBuf,
-    /// Model name (a folder of models/) or directory; the embedded default when omitted.
+    /// Model name (a folder of models/, e.g. e5-small or e5-small:int8) or directory; the embedded default when omitted.
     #[arg(long, value_name = "NAME_OR_DIR")]
     model: Option<String>,
-    /// Worker threads (0: one per core). The output is the same for any value.
+    /// Worker threads (0: one per core), shared with an encoder's ONNX Runtime sessions. The output is the same for any value.
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// ONNX Runtime shared library, for encoder models (else ORT_DYLIB_PATH, else the onnxruntime Python package).
+    #[arg(long, value_name = "FILE")]
+    ort_lib: Option<PathBuf>,
     /// Format of the comment files, when their extension does not say.
     #[arg(long, value_enum)]
     comments_format: Option<Format>,
@@ -133,9 +141,22 @@ struct TrainArgs {
     /// Labelled JSONL dev split: tunes the thresholds and gives the card's metrics.
     #[arg(long, value_name = "FILE")]
     dev: Vec<PathBuf>,
-    /// Model directory to write (model.irm, card.json, MODEL_CARD.md).
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    /// Model directory to write (model.irm, card.json, MODEL_CARD.md); with --encoder, its heads directory by default.
+    #[arg(long, value_name = "DIR", required_unless_present = "encoder")]
+    out: Option<PathBuf>,
+    /// Train heads that read this encoder's sentence vector beside the n-grams (a folder of
+    /// models/ such as e5-small, or a directory with encoder.json).
+    #[arg(long, value_name = "NAME_OR_DIR")]
+    encoder: Option<String>,
+    /// Weight of the encoder's standardised vector relative to the n-grams.
+    #[arg(long, default_value_t = 0.05)]
+    dense_weight: f32,
+    /// ONNX Runtime shared library, with --encoder (else ORT_DYLIB_PATH, else the onnxruntime Python package).
+    #[arg(long, value_name = "FILE")]
+    ort_lib: Option<PathBuf>,
+    /// Worker threads for --encoder (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     /// Model id; defaults to the output directory's name.
     #[arg(long)]
     id: Option<String>,
@@ -200,6 +221,7 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         out: a.out,
         model: a.model,
         threads: a.threads,
+        ort_lib: a.ort_lib,
         batch_size: a.batch_size,
         max_text_chars: a.max_text_chars,
         segment_rules: SegmentRules { max_chars: a.max_segment_chars.max(20) },
@@ -226,10 +248,27 @@ fn cmd_run(a: RunArgs) -> Result<()> {
 }
 
 fn cmd_train(a: TrainArgs) -> Result<()> {
-    let id = match a.id {
-        Some(id) => id,
-        None => a
-            .out
+    let encoder = match &a.encoder {
+        None => None,
+        Some(name) => {
+            let dir = PathBuf::from(name);
+            let dir = if dir.is_dir() { dir } else { PathBuf::from("models").join(name) };
+            let opts = EncoderOptions { ort_lib: a.ort_lib.clone(), threads: a.threads, ..Default::default() };
+            Some((OnnxEncoder::load(&dir, None, &opts)?, dir))
+        }
+    };
+    let out = match (&a.out, &encoder) {
+        (Some(o), _) => o.clone(),
+        (None, Some((enc, dir))) => match &enc.config.head {
+            HeadConfig::Trained { dir: heads } => dir.join(heads),
+            HeadConfig::Logits { .. } => bail!("{} has a logits head: there are no heads to train", dir.display()),
+        },
+        (None, None) => bail!("--out is required"),
+    };
+    let id = match (a.id, &encoder) {
+        (Some(id), _) => id,
+        (None, Some((enc, _))) => format!("{}-heads", enc.config.id),
+        (None, None) => out
             .file_name()
             .and_then(|n| n.to_str())
             .context("--out has no directory name to use as the model id; give --id")?
@@ -267,7 +306,30 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     };
     let (train_data, train_files) = describe(&a.data)?;
     let (dev_data, dev_files) = describe(&a.dev)?;
-    let (model, mut card) = train::train(&train_data, train_files, &dev_data, dev_files, &cfg)?;
+    let vectors = match &encoder {
+        None => None,
+        Some((enc, _)) => {
+            let t = std::time::Instant::now();
+            let train_v = embed_segments(enc, &train_data, a.threads)?;
+            let dev_v = embed_segments(enc, &dev_data, a.threads)?;
+            eprintln!(
+                "irritant: embedded {} segments with {} in {:.1} s",
+                train_v.len() + dev_v.len(),
+                enc.name,
+                t.elapsed().as_secs_f64()
+            );
+            Some((enc, train_v, dev_v))
+        }
+    };
+    let dense = vectors.as_ref().map(|(enc, train_v, dev_v)| train::DenseData {
+        input: train::DenseData::standardise(&enc.config.id, &enc.sha256, a.dense_weight, train_v),
+        train: train_v,
+        dev: dev_v,
+    });
+    if dense.is_some() && a.cv.is_some() {
+        bail!("--cv applies to the linear model only");
+    }
+    let (model, mut card) = train::train(&train_data, train_files, &dev_data, dev_files, &cfg, dense)?;
     if let Some(k) = a.cv {
         let cv = train::cross_validate(&train_data, &dev_data, k, &cfg)?;
         eprintln!(
@@ -276,8 +338,8 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         );
         card.cross_validation = Some(cv);
     }
-    train::save(&a.out, &model, &card)?;
-    eprintln!("irritant: trained {} on {} segments → {}", card.id, train_data.len(), a.out.display());
+    train::save(&out, &model, &card)?;
+    eprintln!("irritant: trained {} on {} segments → {}", card.id, train_data.len(), out.display());
     if let (Some(i), Some(s)) = (&card.dev_irritants, &card.dev_sentiment) {
         eprintln!(
             "dev: irritant macro F1 {:.3}, micro F1 {:.3}; sentiment accuracy {:.3}, macro F1 {:.3}",
@@ -287,15 +349,24 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// The encoder's vectors of labelled segments, normalised as in a run, in order.
+fn embed_segments(encoder: &OnnxEncoder, data: &[labelled::LabelledSegment], threads: usize) -> Result<Vec<Vec<f32>>> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let texts: Vec<String> = data.iter().map(|s| irritant::normalise::normalise(&s.text).text).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    pool.install(|| encoder.encode(&refs, false)).map(|v| v.into_iter().map(|e| e.vector).collect())
+}
+
 fn cmd_eval(a: EvalArgs) -> Result<()> {
-    let classifier = classify::load(a.model.as_deref())?;
+    let classifier =
+        classify::load(a.model.as_deref(), &classify::LoadOptions { ort_lib: a.ort_lib.clone(), threads: a.threads })?;
     let gold = labelled::read_files(&a.gold)?;
     if gold.is_empty() {
         bail!("the gold files hold no labelled segment");
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads).build()?;
     let files = a.gold.iter().map(|p| p.display().to_string()).collect();
-    let (report, preds) = pool.install(|| evaluate::evaluate(classifier.as_ref(), &gold, files));
+    let (report, preds) = pool.install(|| evaluate::evaluate(classifier.as_ref(), &gold, files))?;
     let mut json = serde_json::to_vec_pretty(&report)?;
     json.push(b'\n');
     if let Some(out) = &a.out {

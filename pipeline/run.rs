@@ -61,8 +61,10 @@ pub struct RunConfig {
     pub out: PathBuf,
     /// Model name or directory; `None` for the embedded default.
     pub model: Option<String>,
-    /// Worker threads; 0 for one per core.
+    /// Worker threads; 0 for one per core. An encoder model shares this budget.
     pub threads: usize,
+    /// ONNX Runtime library for encoder models (else `ORT_DYLIB_PATH` or the Python package).
+    pub ort_lib: Option<PathBuf>,
     /// Comments per batch.
     pub batch_size: usize,
     /// Comments longer than this (in characters) are rejected.
@@ -91,6 +93,7 @@ impl Default for RunConfig {
             out: PathBuf::from("out"),
             model: None,
             threads: 0,
+            ort_lib: None,
             batch_size: 4096,
             max_text_chars: 100_000,
             segment_rules: SegmentRules::default(),
@@ -161,19 +164,20 @@ pub struct TextPipeline<'a> {
 }
 
 impl TextPipeline<'_> {
-    /// Normalises, redacts, segments and classifies one comment.
+    /// Normalises, redacts and segments one comment; [`Self::classify_comments`] fills
+    /// in its predictions.
     pub fn comment(&self, comment: Comment) -> (ProcessedComment, RedactionCounts) {
         let (normalised, counts) = clean_text(&comment.text, self.redactor);
         let (lang, lang_source) = match comment.lang.as_deref().and_then(Language::from_code) {
             Some(l) => (l, LangSource::Input),
             None => (self.detector.detect(&normalised.text), LangSource::Detected),
         };
-        let (spans, predictions) = self.classify(&normalised.text);
-        (ProcessedComment { comment, normalised, lang, lang_source, spans, predictions }, counts)
+        let spans = segment(&normalised.text, self.rules);
+        (ProcessedComment { comment, normalised, lang, lang_source, spans, predictions: Vec::new() }, counts)
     }
 
     /// The same for each turn of a transcript; the language is the input's or detected on
-    /// the whole conversation.
+    /// the whole conversation. [`Self::classify_transcripts`] fills in the predictions.
     pub fn transcript(&self, transcript: Transcript) -> (ProcessedTranscript, RedactionCounts) {
         let mut counts = RedactionCounts::default();
         let turns: Vec<ProcessedTurn> = transcript
@@ -182,8 +186,8 @@ impl TextPipeline<'_> {
             .map(|turn| {
                 let (normalised, c) = clean_text(&turn.text, self.redactor);
                 counts.add(&c);
-                let (spans, predictions) = self.classify(&normalised.text);
-                ProcessedTurn { normalised, spans, predictions }
+                let spans = segment(&normalised.text, self.rules);
+                ProcessedTurn { normalised, spans, predictions: Vec::new() }
             })
             .collect();
         let lang = match transcript.lang.as_deref().and_then(Language::from_code) {
@@ -196,11 +200,38 @@ impl TextPipeline<'_> {
         (ProcessedTranscript { transcript, lang, turns }, counts)
     }
 
-    fn classify(&self, text: &str) -> (Vec<crate::segment::Span>, Vec<crate::classify::Prediction>) {
-        let spans = segment(text, self.rules);
-        let texts: Vec<&str> = spans.iter().map(|s| &text[s.byte_start..s.byte_end]).collect();
-        let predictions = self.classifier.classify_batch(&texts);
-        (spans, predictions)
+    /// Classifies every segment of a batch of comments in one call, so the classifier
+    /// sees many segments at once (an encoder batches them by length).
+    pub fn classify_comments(&self, batch: &mut [ProcessedComment]) -> Result<()> {
+        let predictions = {
+            let texts: Vec<&str> = batch
+                .iter()
+                .flat_map(|p| p.spans.iter().map(|s| &p.normalised.text[s.byte_start..s.byte_end]))
+                .collect();
+            self.classifier.classify_batch(&texts)?
+        };
+        let mut it = predictions.into_iter();
+        for p in batch {
+            p.predictions = it.by_ref().take(p.spans.len()).collect();
+        }
+        Ok(())
+    }
+
+    /// The same for every turn of a batch of transcripts.
+    pub fn classify_transcripts(&self, batch: &mut [ProcessedTranscript]) -> Result<()> {
+        let predictions = {
+            let texts: Vec<&str> = batch
+                .iter()
+                .flat_map(|p| p.turns.iter())
+                .flat_map(|t| t.spans.iter().map(|s| &t.normalised.text[s.byte_start..s.byte_end]))
+                .collect();
+            self.classifier.classify_batch(&texts)?
+        };
+        let mut it = predictions.into_iter();
+        for turn in batch.iter_mut().flat_map(|p| p.turns.iter_mut()) {
+            turn.predictions = it.by_ref().take(turn.spans.len()).collect();
+        }
+        Ok(())
     }
 }
 
@@ -256,9 +287,10 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let t0 = Instant::now();
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut timings = Timings::default();
-    let classifier = classify::load(cfg.model.as_deref())?;
     let threads =
         if cfg.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { cfg.threads };
+    let classifier =
+        classify::load(cfg.model.as_deref(), &classify::LoadOptions { ort_lib: cfg.ort_lib.clone(), threads })?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start worker threads")?;
     let redactor = cfg.redact.then(Redactor::new);
     let detector = LanguageDetector::default();
@@ -359,13 +391,14 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         }
         let processed: Vec<(ProcessedComment, RedactionCounts)> =
             pool.install(|| batch.into_par_iter().map(|c| texts.comment(c)).collect());
-        let processed: Vec<ProcessedComment> = processed
+        let mut processed: Vec<ProcessedComment> = processed
             .into_iter()
             .map(|(p, c)| {
                 redactions.add(&c);
                 p
             })
             .collect();
+        pool.install(|| texts.classify_comments(&mut processed))?;
         comment_acc.accepted += processed.len() as u64;
         segments_writer.write(&tables::segments(&processed)?)?;
         comments_writer.write(&tables::comments(&processed, &source_names)?)?;
@@ -397,13 +430,14 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         let batch = std::mem::take(pending);
         let processed: Vec<(ProcessedTranscript, RedactionCounts)> =
             pool.install(|| batch.into_par_iter().map(|t| texts.transcript(t)).collect());
-        let processed: Vec<ProcessedTranscript> = processed
+        let mut processed: Vec<ProcessedTranscript> = processed
             .into_iter()
             .map(|(p, c)| {
                 redactions.add(&c);
                 p
             })
             .collect();
+        pool.install(|| texts.classify_transcripts(&mut processed))?;
         for p in &processed {
             tallies.entry(p.transcript.visit_id.clone()).or_default().add(&TranscriptTally::of_transcript(p));
         }

@@ -2,91 +2,13 @@
 //! exit codes, error messages, the rejects table and the manifest's row accounting,
 //! read back with the Parquet reader.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, UInt32Type, UInt64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-use irritant::write::manifest::Manifest;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixture(name: &str) -> String {
-    root().join("tests/fixtures").join(name).display().to_string()
-}
-
-fn sample(name: &str) -> String {
-    root().join("data/sample").join(name).display().to_string()
-}
-
-fn irritant(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_irritant")).args(args).output().expect("the binary runs")
-}
-
-fn run_ok(args: &[&str]) -> Output {
-    let out = irritant(args);
-    assert!(out.status.success(), "irritant {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn read_table(path: &Path) -> RecordBatch {
-    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
-    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
-    let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| {
-        ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap().schema().clone()
-    });
-    arrow::compute::concat_batches(&schema, &batches).unwrap()
-}
-
-/// A column as optional strings, whatever its (string or dictionary) type.
-fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
-    let col = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
-    let col = cast(col, &DataType::Utf8).unwrap();
-    let s = col.as_string::<i32>();
-    (0..s.len()).map(|i| s.is_valid(i).then(|| s.value(i).to_string())).collect()
-}
-
-fn bools(batch: &RecordBatch, name: &str) -> Vec<bool> {
-    let c = batch.column_by_name(name).unwrap().as_boolean();
-    (0..c.len()).map(|i| c.value(i)).collect()
-}
-
-fn u32s(batch: &RecordBatch, name: &str) -> Vec<u32> {
-    batch.column_by_name(name).unwrap().as_primitive::<UInt32Type>().values().to_vec()
-}
-
-fn u64s(batch: &RecordBatch, name: &str) -> Vec<Option<u64>> {
-    let c = batch.column_by_name(name).unwrap().as_primitive::<UInt64Type>();
-    (0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i))).collect()
-}
-
-fn manifest(out: &Path) -> Manifest {
-    Manifest::read(&out.join("manifest.json")).expect("manifest.json")
-}
-
-/// Every output file is there, row counts match the manifest, and every record read is
-/// accepted or rejected.
-fn assert_accounts(out: &Path) -> Manifest {
-    let m = manifest(out);
-    m.check().expect("accounting adds up");
-    for o in &m.outputs {
-        let t = read_table(&out.join(&o.file));
-        assert_eq!(t.num_rows() as u64, o.rows, "{} rows", o.file);
-    }
-    let names: HashSet<String> =
-        std::fs::read_dir(out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    let expected: HashSet<String> = irritant::run::OUTPUTS.iter().map(|s| s.to_string()).collect();
-    assert_eq!(names, expected, "exactly the outputs, no temporary file left");
-    m
-}
+use arrow::array::AsArray;
+use common::*;
 
 #[test]
 fn sample_run_keeps_every_row_and_flags_missing_sides() {

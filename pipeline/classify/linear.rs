@@ -37,6 +37,40 @@ pub struct ModelHeader {
     pub thresholds: [f32; 4],
     /// Bias of each head: four irritant heads, then three sentiment heads.
     pub bias: [f32; HEADS],
+    /// The dense input read beside the n-grams, for heads trained on an encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense: Option<DenseInput>,
+}
+
+/// A dense vector read by the heads: component `d` of a vector `e` enters as the feature
+/// `weight * (e[d] - mean[d]) * inv_std[d]`, standardised on the training data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DenseInput {
+    /// The encoder whose vectors these are (its id and SHA-256), so heads are not used on
+    /// the vectors of another model.
+    pub encoder: String,
+    pub encoder_sha256: String,
+    pub weight: f32,
+    pub mean: Vec<f32>,
+    pub inv_std: Vec<f32>,
+}
+
+impl DenseInput {
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// The feature value of component `d` of `e`.
+    pub fn value(&self, e: &[f32], d: usize) -> f32 {
+        self.weight * (e[d] - self.mean[d]) * self.inv_std[d]
+    }
+}
+
+impl ModelHeader {
+    /// Rows of the weight table: the hashed buckets, then one per dense component.
+    pub fn rows(&self) -> usize {
+        (1usize << self.features.bits) + self.dense.as_ref().map_or(0, DenseInput::dim)
+    }
 }
 
 /// A linear model ready for inference. Weights are held dense (`2^bits` rows of
@@ -85,7 +119,10 @@ impl LinearModel {
         let header: ModelHeader = serde_json::from_slice(&cur[..header_len])?;
         cur = &cur[header_len..];
         ensure!(header.features.bits <= 24, "hash bits {} out of range", header.features.bits);
-        let rows = 1usize << header.features.bits;
+        if let Some(d) = &header.dense {
+            ensure!(d.inv_std.len() == d.dim(), "dense input: {} means but {} scales", d.dim(), d.inv_std.len());
+        }
+        let rows = header.rows();
         let mut weights = vec![0f32; rows * HEADS];
         let n = take_u32(&mut cur)? as usize;
         ensure!(cur.len() == n * 4 * (1 + HEADS), "weight table has the wrong size");
@@ -105,7 +142,7 @@ impl LinearModel {
         let header = serde_json::to_vec(&self.header).expect("header serialises");
         payload.extend_from_slice(&(header.len() as u32).to_le_bytes());
         payload.extend_from_slice(&header);
-        let rows: Vec<usize> = (0..self.weights.len() / HEADS)
+        let rows: Vec<usize> = (0..self.header.rows())
             .filter(|r| self.weights[r * HEADS..(r + 1) * HEADS].iter().any(|w| *w != 0.0))
             .collect();
         payload.extend_from_slice(&(rows.len() as u32).to_le_bytes());
@@ -123,9 +160,14 @@ impl LinearModel {
         enc.finish().expect("in-memory write")
     }
 
-    /// Raw logits of every head for a text, and the per-term contributions to the irritant
-    /// heads (used for evidence).
-    fn logits(&self, text: &str, with_terms: bool) -> ([f32; HEADS], Vec<String>, Vec<[f32; 4]>) {
+    /// Raw logits of every head for a text (and its dense vector, for heads that read
+    /// one), and the per-term contributions to the irritant heads (used for evidence).
+    fn logits(
+        &self,
+        text: &str,
+        dense: Option<&[f32]>,
+        with_terms: bool,
+    ) -> ([f32; HEADS], Vec<String>, Vec<[f32; 4]>) {
         let f = extract(text, &self.header.features);
         let mut z = self.header.bias;
         let mut per_term = if with_terms { vec![[0f32; 4]; f.terms.len()] } else { Vec::new() };
@@ -140,18 +182,50 @@ impl LinearModel {
                 }
             }
         }
+        if let (Some(input), Some(e)) = (&self.header.dense, dense) {
+            let base = 1usize << self.header.features.bits;
+            for d in 0..input.dim() {
+                let v = input.value(e, d);
+                let w = &self.weights[(base + d) * HEADS..(base + d + 1) * HEADS];
+                for h in 0..HEADS {
+                    z[h] += w[h] * v;
+                }
+            }
+        }
         (z, f.terms, per_term)
     }
 
     /// Probabilities of every head: sigmoid for the irritant heads, softmax for sentiment.
-    pub fn probabilities(&self, text: &str) -> ([f32; 4], [f32; 3]) {
-        let (z, _, _) = self.logits(text, false);
+    pub fn probabilities(&self, text: &str, dense: Option<&[f32]>) -> ([f32; 4], [f32; 3]) {
+        let (z, _, _) = self.logits(text, dense, false);
         heads_to_probs(&z)
     }
 
-    /// Classifies one normalised segment.
+    /// For each irritant head, the direction `u` in the dense space such that the head's
+    /// logit moves by `u · e` with the vector `e` (standardisation folded in); used to
+    /// split that contribution over the tokens an encoder pooled.
+    pub fn dense_directions(&self) -> Option<[Vec<f32>; 4]> {
+        let input = self.header.dense.as_ref()?;
+        let base = 1usize << self.header.features.bits;
+        Some(std::array::from_fn(|h| {
+            (0..input.dim()).map(|d| self.weights[(base + d) * HEADS + h] * input.weight * input.inv_std[d]).collect()
+        }))
+    }
+
+    /// Classifies one normalised segment of a model without dense input.
     pub fn predict(&self, text: &str) -> Prediction {
-        let (z, terms, per_term) = self.logits(text, true);
+        self.predict_with(text, None, Vec::new())
+    }
+
+    /// Classifies one normalised segment. `dense` is its vector, for heads that read one;
+    /// `extra_terms` are further per-term contributions to the irritant logits (an
+    /// encoder's words), merged with the n-gram terms for the evidence.
+    pub fn predict_with(&self, text: &str, dense: Option<&[f32]>, extra_terms: Vec<(String, [f32; 4])>) -> Prediction {
+        let (z, mut terms, mut per_term) = self.logits(text, dense, true);
+        for (t, c) in extra_terms {
+            terms.push(t);
+            per_term.push(c);
+        }
         let (irritant_probs, sentiment_probs) = heads_to_probs(&z);
         let irritants: IrritantSet = Irritant::ALL
             .into_iter()
@@ -199,8 +273,9 @@ impl Classifier for LinearModel {
     fn sha256(&self) -> &str {
         &self.sha256
     }
-    fn classify_batch(&self, texts: &[&str]) -> Vec<Prediction> {
-        texts.iter().map(|t| self.predict(t)).collect()
+    fn classify_batch(&self, texts: &[&str]) -> Result<Vec<Prediction>> {
+        use rayon::prelude::*;
+        Ok(texts.par_iter().map(|t| self.predict(t)).collect())
     }
 }
 
@@ -269,6 +344,7 @@ mod tests {
                 features,
                 thresholds: [0.5; 4],
                 bias: [-1.0, -1.0, -1.0, -1.0, 0.0, 0.0, 0.0],
+                dense: None,
             },
             weights,
         )

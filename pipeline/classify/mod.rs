@@ -7,13 +7,14 @@
 //! softmax for sentiment), not calibrated frequencies; a category is predicted when its
 //! probability reaches that category's threshold, stored with the model.
 
+pub mod encoder;
 pub mod features;
 pub mod labelled;
 pub mod linear;
 pub mod metrics;
 pub mod train;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -43,32 +44,61 @@ pub struct Prediction {
     pub evidence: Vec<Evidence>,
 }
 
-/// A segment classifier. Implementations must be deterministic: the same text gives the
-/// same prediction whatever the batch it arrives in and whatever the thread.
+/// A segment classifier. Implementations must be deterministic: the same input gives the
+/// same predictions whatever the number of threads. (An encoder pads a segment to the
+/// longest of its batch, which can move a probability in its last bits; batches depend
+/// only on the input.)
 pub trait Classifier: Send + Sync {
     /// Identifier written to the manifest and to evaluation reports (e.g. `linear-fr-en-v1`).
     fn id(&self) -> &str;
     /// SHA-256 of the model's files, hex, so a run names exactly the weights it used.
     fn sha256(&self) -> &str;
     /// Classifies a batch of normalised segment texts; the output is in input order.
-    fn classify_batch(&self, texts: &[&str]) -> Vec<Prediction>;
+    /// Implementations spread the work over the current rayon pool; callers hand over
+    /// large batches (an encoder batches by length within them).
+    fn classify_batch(&self, texts: &[&str]) -> Result<Vec<Prediction>>;
 }
 
 /// The name of the model that `irritant run` uses when none is given.
 pub const DEFAULT_MODEL: &str = "linear-fr-en";
 
+/// How to run a model that needs more than its files (an encoder's runtime).
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// ONNX Runtime library, for encoder models (else `ORT_DYLIB_PATH` or the Python package).
+    pub ort_lib: Option<PathBuf>,
+    /// Thread budget (0: one per core).
+    pub threads: usize,
+}
+
 /// Loads a classifier: the embedded default when `name` is `None` or the default's name,
-/// or the model stored in directory `name` (a path, or a folder of `models/`).
-pub fn load(name: Option<&str>) -> Result<Box<dyn Classifier>> {
-    match name {
-        None => Ok(Box::new(linear::LinearModel::embedded_default()?)),
-        Some(n) if n == DEFAULT_MODEL => Ok(Box::new(linear::LinearModel::embedded_default()?)),
-        Some(n) => {
-            let dir = Path::new(n);
-            let dir = if dir.is_dir() { dir.to_path_buf() } else { Path::new("models").join(n) };
-            let model = linear::LinearModel::load_dir(&dir)
-                .with_context(|| format!("cannot load model {n:?} (looked in {})", dir.display()))?;
-            Ok(Box::new(model))
-        }
+/// or the model stored in directory `name` (a path, or a folder of `models/`): a linear
+/// model (`model.irm`) or an encoder (`encoder.json`). `NAME:VARIANT` picks another ONNX
+/// file of an encoder (e.g. `e5-small:int8`).
+pub fn load(name: Option<&str>, opts: &LoadOptions) -> Result<Box<dyn Classifier>> {
+    let n = match name {
+        None => return Ok(Box::new(linear::LinearModel::embedded_default()?)),
+        Some(n) if n == DEFAULT_MODEL => return Ok(Box::new(linear::LinearModel::embedded_default()?)),
+        Some(n) => n,
+    };
+    let (base, variant) = match n.rsplit_once(':') {
+        Some((b, v)) if !Path::new(n).exists() && !v.contains('/') => (b, Some(v)),
+        _ => (n, None),
+    };
+    let dir = Path::new(base);
+    let dir = if dir.is_dir() { dir.to_path_buf() } else { Path::new("models").join(base) };
+    if dir.join("encoder.json").is_file() {
+        let eopts = encoder::onnx::EncoderOptions {
+            ort_lib: opts.ort_lib.clone(),
+            threads: opts.threads,
+            ..Default::default()
+        };
+        let model = encoder::EncoderClassifier::load(&dir, variant, &eopts)
+            .with_context(|| format!("cannot load encoder model {n:?} (from {})", dir.display()))?;
+        return Ok(Box::new(model));
     }
+    anyhow::ensure!(variant.is_none(), "model {n:?}: only encoder models have variants");
+    let model = linear::LinearModel::load_dir(&dir)
+        .with_context(|| format!("cannot load model {n:?} (looked in {})", dir.display()))?;
+    Ok(Box::new(model))
 }

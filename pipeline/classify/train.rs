@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{extract, FeatureConfig, Features};
 use super::labelled::LabelledSegment;
-use super::linear::{heads_to_probs, hex_sha256, LinearModel, ModelHeader, HEADS};
+use super::linear::{heads_to_probs, hex_sha256, DenseInput, LinearModel, ModelHeader, HEADS};
 use super::metrics::{irritant_scores, sentiment_scores, IrritantScores, SentimentScores};
 use crate::normalise::normalise;
 use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
@@ -69,6 +69,9 @@ pub struct ModelCard {
     pub train_label_counts: std::collections::BTreeMap<String, usize>,
     pub dev_irritants: Option<IrritantScores>,
     pub dev_sentiment: Option<SentimentScores>,
+    /// The encoder whose sentence vectors the heads read beside the n-grams, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
     /// K-fold cross-validation on the training data, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_validation: Option<CrossValidation>,
@@ -117,11 +120,11 @@ pub fn cross_validate(
                 fit_on.push(data[i].clone());
             }
         }
-        let mut model = fit(&fit_on, cfg)?;
+        let mut model = fit(&fit_on, cfg, None)?;
         if !dev.is_empty() {
-            model.header.thresholds = tune_thresholds(&model, dev);
+            model.header.thresholds = tune_thresholds(&model, dev, None);
         }
-        let (i, s) = score(&model, &held);
+        let (i, s) = score(&model, &held, None);
         irr.push(i.macro_f1);
         sent.push(s.macro_f1);
     }
@@ -167,11 +170,62 @@ fn targets(s: &LabelledSegment) -> [f32; HEADS] {
     y
 }
 
-/// Fits the weights (thresholds at 0.5); see [`train`] for the whole procedure.
-pub fn fit(data: &[LabelledSegment], cfg: &TrainConfig) -> Result<LinearModel> {
+/// Dense vectors for heads that read an encoder's embedding beside the n-grams: the
+/// standardisation (fitted on `train`) and one vector per segment of each split.
+pub struct DenseData<'a> {
+    pub input: DenseInput,
+    pub train: &'a [Vec<f32>],
+    pub dev: &'a [Vec<f32>],
+}
+
+impl DenseData<'_> {
+    /// The standardisation of `vectors`: per-component mean and inverse standard deviation.
+    pub fn standardise(encoder: &str, encoder_sha256: &str, weight: f32, vectors: &[Vec<f32>]) -> DenseInput {
+        let dim = vectors.first().map_or(0, Vec::len);
+        let n = vectors.len().max(1) as f64;
+        let mut mean = vec![0f64; dim];
+        for v in vectors {
+            for (m, x) in mean.iter_mut().zip(v) {
+                *m += *x as f64 / n;
+            }
+        }
+        let mut var = vec![0f64; dim];
+        for v in vectors {
+            for ((s, x), m) in var.iter_mut().zip(v).zip(&mean) {
+                *s += (*x as f64 - m).powi(2) / n;
+            }
+        }
+        DenseInput {
+            encoder: encoder.to_string(),
+            encoder_sha256: encoder_sha256.to_string(),
+            weight,
+            mean: mean.iter().map(|m| *m as f32).collect(),
+            inv_std: var.iter().map(|v| (1.0 / (v.sqrt() + 1e-6)) as f32).collect(),
+        }
+    }
+}
+
+/// Fits the weights (thresholds at 0.5); see [`train`] for the whole procedure. With
+/// `dense`, each segment's vector (same order as `data`) is read beside its n-grams.
+pub fn fit(
+    data: &[LabelledSegment],
+    cfg: &TrainConfig,
+    dense: Option<(&DenseInput, &[Vec<f32>])>,
+) -> Result<LinearModel> {
     ensure!(!data.is_empty(), "no training data");
+    if let Some((_, vectors)) = dense {
+        ensure!(vectors.len() == data.len(), "{} vectors for {} segments", vectors.len(), data.len());
+    }
     let feats = featurise(data, &cfg.features);
-    let rows = 1usize << cfg.features.bits;
+    let header = ModelHeader {
+        id: cfg.id.clone(),
+        features: cfg.features,
+        thresholds: [0.5; 4],
+        bias: [0.0; HEADS],
+        dense: dense.map(|(input, _)| input.clone()),
+    };
+    let base = 1usize << cfg.features.bits;
+    let rows = header.rows();
     let mut w = vec![0f32; rows * HEADS];
     let mut g2 = vec![0f32; rows * HEADS];
     let mut bias = [0f32; HEADS];
@@ -179,16 +233,27 @@ pub fn fit(data: &[LabelledSegment], cfg: &TrainConfig) -> Result<LinearModel> {
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = SplitMix64(cfg.seed);
     let eps = 1e-8f32;
+    // (row, value) of every feature of every segment: the hashed buckets, then the dense part.
+    let inputs: Vec<Vec<(usize, f32)>> = feats
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut x: Vec<(usize, f32)> = f.buckets.iter().zip(&f.values).map(|(&b, &v)| (b as usize, v)).collect();
+            if let Some((input, vectors)) = dense {
+                x.extend((0..input.dim()).map(|d| (base + d, input.value(&vectors[i], d))));
+            }
+            x
+        })
+        .collect();
     for _ in 0..cfg.epochs {
         for i in (1..order.len()).rev() {
             order.swap(i, rng.below(i + 1));
         }
         for &i in &order {
-            let f = &feats[i];
             let y = targets(&data[i]);
             let mut z = bias;
-            for (&b, &v) in f.buckets.iter().zip(&f.values) {
-                let row = &w[b as usize * HEADS..(b as usize + 1) * HEADS];
+            for &(r, v) in &inputs[i] {
+                let row = &w[r * HEADS..(r + 1) * HEADS];
                 for h in 0..HEADS {
                     z[h] += row[h] * v;
                 }
@@ -205,8 +270,8 @@ pub fn fit(data: &[LabelledSegment], cfg: &TrainConfig) -> Result<LinearModel> {
                 bias_g2[h] += grad[h] * grad[h];
                 bias[h] -= cfg.learning_rate * grad[h] / (bias_g2[h].sqrt() + eps);
             }
-            for (&b, &v) in f.buckets.iter().zip(&f.values) {
-                let base = b as usize * HEADS;
+            for &(r, v) in &inputs[i] {
+                let base = r * HEADS;
                 for h in 0..HEADS {
                     let g = grad[h] * v + cfg.l2 * w[base + h];
                     g2[base + h] += g * g;
@@ -215,13 +280,18 @@ pub fn fit(data: &[LabelledSegment], cfg: &TrainConfig) -> Result<LinearModel> {
             }
         }
     }
-    Ok(LinearModel::new(ModelHeader { id: cfg.id.clone(), features: cfg.features, thresholds: [0.5; 4], bias }, w))
+    Ok(LinearModel::new(ModelHeader { bias, ..header }, w))
 }
 
 /// For each category, the threshold in 0.05..=0.95 (steps of 0.01) that maximises F1 on
-/// the dev split; among equal F1s the one closest to 0.5.
-pub fn tune_thresholds(model: &LinearModel, dev: &[LabelledSegment]) -> [f32; 4] {
-    let probs: Vec<[f32; 4]> = dev.iter().map(|s| model.probabilities(&normalise(&s.text).text).0).collect();
+/// the dev split; among equal F1s the one closest to 0.5. `dense` holds the dev vectors
+/// for heads that read them.
+pub fn tune_thresholds(model: &LinearModel, dev: &[LabelledSegment], dense: Option<&[Vec<f32>]>) -> [f32; 4] {
+    let probs: Vec<[f32; 4]> = dev
+        .iter()
+        .enumerate()
+        .map(|(i, s)| model.probabilities(&normalise(&s.text).text, dense.map(|d| d[i].as_slice())).0)
+        .collect();
     let mut out = [0.5f32; 4];
     for c in Irritant::ALL {
         let mut best = (f64::MIN, f32::MAX, 0.5f32);
@@ -247,9 +317,17 @@ pub fn tune_thresholds(model: &LinearModel, dev: &[LabelledSegment]) -> [f32; 4]
     out
 }
 
-/// Scores a model on labelled segments.
-pub fn score(model: &LinearModel, data: &[LabelledSegment]) -> (IrritantScores, SentimentScores) {
-    let preds: Vec<_> = data.iter().map(|s| model.predict(&normalise(&s.text).text)).collect();
+/// Scores a model on labelled segments (with their vectors, for heads that read them).
+pub fn score(
+    model: &LinearModel,
+    data: &[LabelledSegment],
+    dense: Option<&[Vec<f32>]>,
+) -> (IrritantScores, SentimentScores) {
+    let preds: Vec<_> = data
+        .iter()
+        .enumerate()
+        .map(|(i, s)| model.predict_with(&normalise(&s.text).text, dense.map(|d| d[i].as_slice()), Vec::new()))
+        .collect();
     let gold_i: Vec<IrritantSet> = data.iter().map(|s| s.irritants).collect();
     let pred_i: Vec<IrritantSet> = preds.iter().map(|p| p.irritants).collect();
     let gold_s: Vec<Sentiment> = data.iter().map(|s| s.sentiment).collect();
@@ -257,23 +335,26 @@ pub fn score(model: &LinearModel, data: &[LabelledSegment]) -> (IrritantScores, 
     (irritant_scores(&gold_i, &pred_i), sentiment_scores(&gold_s, &pred_s))
 }
 
-/// Fits on `train`, tunes thresholds on `dev` when given, and builds the card.
+/// Fits on `train`, tunes thresholds on `dev` when given, and builds the card. With
+/// `dense`, the heads read an encoder's vectors beside the n-grams.
 pub fn train(
     train: &[LabelledSegment],
     train_files: Vec<DataFile>,
     dev: &[LabelledSegment],
     dev_files: Vec<DataFile>,
     cfg: &TrainConfig,
+    dense: Option<DenseData>,
 ) -> Result<(LinearModel, ModelCard)> {
-    let mut model = fit(train, cfg)?;
+    let mut model = fit(train, cfg, dense.as_ref().map(|d| (&d.input, d.train)))?;
+    let dev_vectors = dense.as_ref().map(|d| d.dev);
     if !dev.is_empty() {
-        model.header.thresholds = tune_thresholds(&model, dev);
+        model.header.thresholds = tune_thresholds(&model, dev, dev_vectors);
         model = LinearModel::new(model.header.clone(), std::mem::take(&mut model.weights));
     }
     let (dev_irritants, dev_sentiment) = if dev.is_empty() {
         (None, None)
     } else {
-        let (i, s) = score(&model, dev);
+        let (i, s) = score(&model, dev, dev_vectors);
         (Some(i), Some(s))
     };
     let mut counts = std::collections::BTreeMap::new();
@@ -286,9 +367,19 @@ pub fn train(
         }
         *counts.entry(format!("sentiment:{}", s.sentiment)).or_insert(0) += 1;
     }
+    let (kind, encoder) = match &dense {
+        None => ("linear hashed n-grams (one-vs-rest logistic irritant heads, softmax sentiment)".to_string(), None),
+        Some(d) => (
+            format!(
+                "linear heads over the {} sentence embedding (weight {}) and hashed n-grams (one-vs-rest logistic irritant heads, softmax sentiment)",
+                d.input.encoder, d.input.weight
+            ),
+            Some(format!("{} (sha256 {})", d.input.encoder, d.input.encoder_sha256)),
+        ),
+    };
     let card = ModelCard {
         id: cfg.id.clone(),
-        kind: "linear hashed n-grams (one-vs-rest logistic irritant heads, softmax sentiment)".into(),
+        kind,
         format_version: super::linear::FORMAT_VERSION,
         model_sha256: super::Classifier::sha256(&model).to_string(),
         irritant_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -302,6 +393,7 @@ pub fn train(
         train_label_counts: counts,
         dev_irritants,
         dev_sentiment,
+        encoder,
         cross_validation: None,
     };
     Ok((model, card))
@@ -333,6 +425,9 @@ pub fn render_card(card: &ModelCard) -> String {
     let _ = writeln!(s, "- File format: `model.irm` version {}", card.format_version);
     let _ = writeln!(s, "- SHA-256 of `model.irm`: `{}`", card.model_sha256);
     let _ = writeln!(s, "- Trained by irritant {}", card.irritant_version);
+    if let Some(e) = &card.encoder {
+        let _ = writeln!(s, "- Encoder: {e}");
+    }
     let h = &card.hyperparameters;
     let _ = writeln!(
         s,
@@ -423,10 +518,10 @@ mod tests {
             ..TrainConfig::default()
         };
         let data = toy_data();
-        let a = fit(&data, &cfg).unwrap().to_bytes();
-        let b = fit(&data, &cfg).unwrap().to_bytes();
+        let a = fit(&data, &cfg, None).unwrap().to_bytes();
+        let b = fit(&data, &cfg, None).unwrap().to_bytes();
         assert_eq!(a, b);
-        let c = fit(&data, &TrainConfig { seed: 7, ..cfg }).unwrap().to_bytes();
+        let c = fit(&data, &TrainConfig { seed: 7, ..cfg }, None).unwrap().to_bytes();
         assert_ne!(a, c);
     }
 
@@ -438,8 +533,8 @@ mod tests {
             ..TrainConfig::default()
         };
         let data = toy_data();
-        let model = fit(&data, &cfg).unwrap();
-        let (i, s) = score(&model, &data);
+        let model = fit(&data, &cfg, None).unwrap();
+        let (i, s) = score(&model, &data, None);
         assert!(i.macro_f1 > 0.9, "{i:?}");
         assert!(s.accuracy > 0.9, "{s:?}");
     }
