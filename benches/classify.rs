@@ -66,7 +66,7 @@ fn bench_classify(c: &mut Criterion) {
     group.bench_function("probabilities", |b| {
         b.iter(|| {
             for s in &segments {
-                black_box(model.probabilities(black_box(s)));
+                black_box(model.probabilities(black_box(s), None));
             }
         })
     });
