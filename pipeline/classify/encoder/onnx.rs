@@ -165,16 +165,20 @@ impl OnnxEncoder {
             batches.push(b);
             rest = r;
         }
-        let results: Vec<Result<Vec<(usize, Encoded)>>> = batches
-            .par_iter()
-            .map(|batch| {
-                let slot = rayon::current_thread_index().unwrap_or(0) % self.sessions.len();
-                let mut session = self.sessions[slot].lock().map_err(|_| anyhow!("an encoder session panicked"))?;
-                let encs: Vec<&tokenizers::Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
-                let out = self.run_batch(&mut session, &encs, with_states)?;
-                Ok(batch.iter().copied().zip(out).collect())
-            })
-            .collect();
+        let run = |batch: &&[usize]| -> Result<Vec<(usize, Encoded)>> {
+            let slot = rayon::current_thread_index().unwrap_or(0) % self.sessions.len();
+            let mut session = self.sessions[slot].lock().map_err(|_| anyhow!("an encoder session panicked"))?;
+            let encs: Vec<&tokenizers::Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
+            let out = self.run_batch(&mut session, &encs, with_states)?;
+            Ok(batch.iter().copied().zip(out).collect())
+        };
+        // One session already uses every thread of the budget: feed it from this thread
+        // alone rather than have rayon workers queue on its lock.
+        let results: Vec<Result<Vec<(usize, Encoded)>>> = if self.sessions.len() == 1 {
+            batches.iter().map(run).collect()
+        } else {
+            batches.par_iter().map(run).collect()
+        };
         let mut slots: Vec<Option<Encoded>> = (0..texts.len()).map(|_| None).collect();
         for r in results {
             for (i, e) in r? {
