@@ -80,6 +80,18 @@ fn token_ids_and_embeddings_match_the_reference_engine() {
     assert!(cosine(&alone[0].vector, &got[0].vector) > 0.99999);
 }
 
+/// (category, term) of each evidence item of row `row`.
+fn evidence_terms(batch: &arrow::array::RecordBatch, row: usize) -> Vec<(String, String)> {
+    use arrow::array::AsArray;
+    let items = batch.column_by_name("evidence").unwrap().as_list::<i32>().value(row);
+    let items = arrow::array::RecordBatch::from(items.as_struct().clone());
+    strings(&items, "irritant")
+        .into_iter()
+        .zip(strings(&items, "term"))
+        .map(|(c, t)| (c.unwrap(), t.unwrap()))
+        .collect()
+}
+
 fn sample_run(out: &Path, model: &str) -> irritant::write::manifest::Manifest {
     run_ok(&[
         "run",
@@ -118,15 +130,11 @@ fn e5_small_runs_on_the_sample_data_with_evidence_from_the_segment() {
     }
     // Evidence terms are words (or word pairs) of their own segment.
     let texts = strings(&segments, "text");
-    let evidence = segments.column_by_name("evidence").unwrap();
-    let evidence = arrow::array::AsArray::as_list::<i32>(evidence);
     let mut with_evidence = 0;
     for (i, text) in texts.iter().enumerate() {
-        let items = evidence.value(i);
-        let items = arrow::array::AsArray::as_struct(&items);
-        let terms = strings(&arrow::array::RecordBatch::from(items.clone()), "term");
+        let terms: Vec<String> = evidence_terms(&segments, i).into_iter().map(|(_, t)| t).collect();
         let folded = irritant::classify::features::fold(text.as_deref().unwrap());
-        for t in terms.iter().flatten() {
+        for t in &terms {
             for word in t.split(' ') {
                 assert!(folded.contains(word.trim_end_matches('\'')), "evidence {t:?} not in {folded:?}");
             }
@@ -203,9 +211,14 @@ fn a_bring_your_own_sequence_classifier_maps_its_labels() {
     let sentiment = strings(&seg, "sentiment");
     let r = row("L'appli plante.");
     assert!(digital[r] && !third[r] && !physical[r] && !bridge[r]);
+    // Evidence by occlusion: the two words the model keys on, and not the unknown "l".
+    let ev = evidence_terms(&seg, r);
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert!(ev.iter().all(|(c, t)| c == "digital" && (t == "appli" || t == "plante")), "{ev:?}");
     assert_eq!(sentiment[r].as_deref(), Some("negative"));
     let r = row("Merci quand même.");
     assert!(!digital[r] && !third[r] && !physical[r] && !bridge[r]);
+    assert!(evidence_terms(&seg, r).is_empty());
     assert_eq!(sentiment[r].as_deref(), Some("positive"));
     let r = row("Le livreur a laissé le colis dehors.");
     assert!(third[r] && !digital[r]);

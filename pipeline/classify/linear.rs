@@ -201,15 +201,18 @@ impl LinearModel {
         heads_to_probs(&z)
     }
 
-    /// For each irritant head, the direction `u` in the dense space such that the head's
-    /// logit moves by `u · e` with the vector `e` (standardisation folded in); used to
-    /// split that contribution over the tokens an encoder pooled.
-    pub fn dense_directions(&self) -> Option<[Vec<f32>; 4]> {
+    /// For each irritant head, the direction `u` in the dense space and the offset `b`
+    /// such that the head's logit moves by `u · e - b` with the vector `e`
+    /// (standardisation folded in); used to split that contribution over the tokens an
+    /// encoder pooled.
+    pub fn dense_directions(&self) -> Option<([Vec<f32>; 4], [f32; 4])> {
         let input = self.header.dense.as_ref()?;
         let base = 1usize << self.header.features.bits;
-        Some(std::array::from_fn(|h| {
+        let u: [Vec<f32>; 4] = std::array::from_fn(|h| {
             (0..input.dim()).map(|d| self.weights[(base + d) * HEADS + h] * input.weight * input.inv_std[d]).collect()
-        }))
+        });
+        let b = std::array::from_fn(|h| u[h].iter().zip(&input.mean).map(|(x, m)| x * m).sum());
+        Some((u, b))
     }
 
     /// Classifies one normalised segment of a model without dense input.

@@ -10,9 +10,13 @@
 //! Evidence for a trained head is an exact split of each category's logit: the n-gram
 //! terms' contributions as in the linear model, plus, for mean pooling, each token's
 //! share of the vector's contribution (the pooled vector is the mean of the token states,
-//! so the head's linear term is a sum over tokens), added up per word. It costs no extra
+//! so the head's linear term is a sum over tokens, each measured from the training
+//! vectors' mean), added up per word. It costs no extra
 //! encoder pass. The token states are contextual, so a word's share also carries what the
-//! encoder read around it. A `logits` head gives probabilities without evidence.
+//! encoder read around it. A `logits` head has no such split: its evidence is measured by
+//! occlusion instead, re-running the model on the segment with one word removed, for the
+//! first [`OCCLUSION_WORDS`] words of segments with a predicted category (so at most that
+//! many extra passes per such segment).
 
 pub mod config;
 pub mod onnx;
@@ -32,6 +36,10 @@ use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 
 /// Segments encoded per call to the encoder, bounding the token states held at once.
 const CHUNK: usize = 1024;
+/// Words tried by occlusion per segment, for a `logits` head.
+pub const OCCLUSION_WORDS: usize = 16;
+/// Evidence terms kept per predicted category.
+const EVIDENCE_PER_CATEGORY: usize = 3;
 
 /// A classifier made of an ONNX encoder and its heads.
 pub struct EncoderClassifier {
@@ -41,7 +49,7 @@ pub struct EncoderClassifier {
 }
 
 enum Head {
-    Trained { heads: Box<LinearModel>, directions: Option<[Vec<f32>; 4]> },
+    Trained { heads: Box<LinearModel>, directions: Option<([Vec<f32>; 4], [f32; 4])> },
     Logits(LabelMap),
 }
 
@@ -99,11 +107,61 @@ impl EncoderClassifier {
         &self.encoder
     }
 
+    /// Evidence of a `logits` head: for each segment with a predicted category, how much
+    /// each of its first [`OCCLUSION_WORDS`] words lowers the category's logit when the
+    /// segment is run again without it; the words that lower it most come first.
+    fn occlusion_evidence(
+        &self,
+        map: &LabelMap,
+        texts: &[&str],
+        encoded: &[Encoded],
+        preds: &mut [Prediction],
+    ) -> Result<()> {
+        let mut variants: Vec<String> = Vec::new();
+        let mut owners: Vec<(usize, String)> = Vec::new();
+        for (i, (t, p)) in texts.iter().zip(preds.iter()).enumerate() {
+            if p.irritants.is_empty() {
+                continue;
+            }
+            for (a, b) in word_spans(t).into_iter().take(OCCLUSION_WORDS) {
+                variants.push(format!("{}{}", &t[..a], &t[b..]));
+                owners.push((i, fold(&t[a..b])));
+            }
+        }
+        if variants.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<&str> = variants.iter().map(String::as_str).collect();
+        let without = self.encoder.encode(&refs, false)?;
+        let mut drops: Vec<Vec<(String, [f32; 4])>> = vec![Vec::new(); texts.len()];
+        for ((i, word), e) in owners.into_iter().zip(&without) {
+            let d =
+                std::array::from_fn(|c| encoded[i].vector[map.irritant_columns[c]] - e.vector[map.irritant_columns[c]]);
+            drops[i].push((word, d));
+        }
+        for (p, d) in preds.iter_mut().zip(drops) {
+            for c in p.irritants.iter() {
+                let mut scored: Vec<(usize, &(String, [f32; 4]))> =
+                    d.iter().enumerate().filter(|(_, (_, w))| w[c.index()] > 0.0).collect();
+                // Ties broken by position, so evidence is deterministic.
+                scored.sort_by(|a, b| b.1 .1[c.index()].total_cmp(&a.1 .1[c.index()]).then(a.0.cmp(&b.0)));
+                p.evidence.extend(
+                    scored.into_iter().take(EVIDENCE_PER_CATEGORY).map(|(_, (term, w))| super::Evidence {
+                        irritant: c,
+                        term: term.clone(),
+                        weight: w[c.index()],
+                    }),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn predict(&self, text: &str, e: &Encoded) -> Prediction {
         match &self.head {
             Head::Trained { heads, directions } => {
                 let extra = match directions {
-                    Some(u) if !e.states.is_empty() => word_contributions(text, e, u),
+                    Some((u, b)) if !e.states.is_empty() => word_contributions(text, e, u, b),
                     _ => Vec::new(),
                 };
                 heads.predict_with(text, Some(&e.vector), extra)
@@ -140,16 +198,23 @@ impl Classifier for EncoderClassifier {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(CHUNK) {
             let encoded = self.encoder.encode(chunk, with_states)?;
-            out.par_extend(chunk.par_iter().zip(&encoded).map(|(t, e)| self.predict(t, e)));
+            let mut preds: Vec<Prediction> = chunk.par_iter().zip(&encoded).map(|(t, e)| self.predict(t, e)).collect();
+            if let Head::Logits(map) = &self.head {
+                self.occlusion_evidence(map, chunk, &encoded, &mut preds)?;
+            }
+            out.extend(preds);
         }
         Ok(out)
     }
 }
 
-/// Each word's share of the vector's contribution to the four irritant logits: token `t`
-/// adds `u · state_t / (n · norm)` for mean pooling over `n` tokens of a vector of norm
-/// `norm`; tokens are credited to the word (run of letters and digits) they start in.
-fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>; 4]) -> Vec<(String, [f32; 4])> {
+/// Each word's share of the vector's contribution to the four irritant logits. With mean
+/// pooling over `n` tokens, the vector is `e = Σ state_t / (n · norm)` and a head adds
+/// `u · e - b` where `b = u · mean` (the training vectors' mean), so token `t` adds
+/// `(u · state_t / norm - b) / n`: its pull away from the average segment. The shares sum
+/// to the contribution exactly; each token is credited to the word (run of letters and
+/// digits) it starts in, and the prefix and special tokens to none.
+fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>; 4], b: &[f32; 4]) -> Vec<(String, [f32; 4])> {
     let hidden = u[0].len();
     let n = e.offsets.len();
     if n == 0 || e.states.len() != n * hidden {
@@ -157,13 +222,13 @@ fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>; 4]) -> Vec<(String
     }
     let words = word_spans(text);
     let mut per_word = vec![[0f32; 4]; words.len()];
-    let scale = 1.0 / (n as f32 * e.norm);
     for (t, off) in e.offsets.iter().enumerate() {
-        let Some((a, b)) = *off else { continue };
-        let Some(w) = words.iter().position(|&(ws, we)| a < we && b > ws) else { continue };
+        let Some((start, end)) = *off else { continue };
+        let Some(w) = words.iter().position(|&(ws, we)| start < we && end > ws) else { continue };
         let state = &e.states[t * hidden..(t + 1) * hidden];
         for (h, dir) in u.iter().enumerate() {
-            per_word[w][h] += dir.iter().zip(state).map(|(x, y)| x * y).sum::<f32>() * scale;
+            let dot = dir.iter().zip(state).map(|(x, y)| x * y).sum::<f32>();
+            per_word[w][h] += (dot / e.norm - b[h]) / n as f32;
         }
     }
     words
@@ -212,18 +277,24 @@ mod tests {
 
     #[test]
     fn token_shares_sum_to_the_vector_contribution() {
-        // Two words, three tokens (one a special with no offsets), hidden size 2.
+        // Three tokens (one a special with no offsets) over two words, hidden size 2.
         let text = "colis perdu";
         let states = vec![1.0, 0.0, 2.0, 1.0, 0.5, 3.0];
-        let e = Encoded { vector: vec![], states, offsets: vec![None, Some((0, 5)), Some((6, 11))], norm: 2.0 };
+        let norm = 2.0;
+        let e =
+            Encoded { vector: vec![], states: states.clone(), offsets: vec![None, Some((0, 5)), Some((6, 11))], norm };
         let u = [vec![1.0, 1.0], vec![0.0, 1.0], vec![1.0, 0.0], vec![0.0, 0.0]];
-        let c = word_contributions(text, &e, &u);
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[0].0, "colis");
-        assert_eq!(c[1].0, "perdu");
-        // Token 1 (state [2, 1]) over n = 3 tokens and norm 2: u0 gives 3 / 6.
-        assert!((c[0].1[0] - 0.5).abs() < 1e-6);
-        assert!((c[1].1[1] - 0.5).abs() < 1e-6);
-        assert!((c[1].1[2] - 0.5 / 6.0).abs() < 1e-6);
+        let b = [0.3, 0.0, 0.1, 0.0];
+        let c = word_contributions(text, &e, &u, &b);
+        assert_eq!((c[0].0.as_str(), c[1].0.as_str()), ("colis", "perdu"));
+        // Token 1 (state [2, 1]) on head 0: (3 / 2 - 0.3) / 3.
+        assert!((c[0].1[0] - 0.4).abs() < 1e-6);
+        // Words plus the special token add up to u · e - b, e being the mean state / norm.
+        for h in 0..4 {
+            let e_vec: Vec<f32> = (0..2).map(|d| (states[d] + states[2 + d] + states[4 + d]) / (3.0 * norm)).collect();
+            let whole = u[h].iter().zip(&e_vec).map(|(x, y)| x * y).sum::<f32>() - b[h];
+            let special = (u[h][0] * states[0] + u[h][1] * states[1]) / norm / 3.0 - b[h] / 3.0;
+            assert!((c[0].1[h] + c[1].1[h] + special - whole).abs() < 1e-6, "head {h}");
+        }
     }
 }
