@@ -46,7 +46,8 @@ pub struct Prediction {
 
 /// A segment classifier. Implementations must be deterministic: the same input gives the
 /// same predictions whatever the number of threads. (An encoder pads a segment to the
-/// longest of its batch, which can move a probability in its last bits; batches depend
+/// longest of its batch, which can move a probability in its last bits, and an int8
+/// encoder quantizes activations per batch, which moves it a little more; batches depend
 /// only on the input.)
 pub trait Classifier: Send + Sync {
     /// Identifier written to the manifest and to evaluation reports (e.g. `linear-fr-en-v1`).
