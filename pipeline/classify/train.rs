@@ -472,9 +472,14 @@ pub fn render_card(card: &ModelCard) -> String {
             cv.folds, cv.irritant_macro_f1_mean, cv.irritant_macro_f1_std, cv.sentiment_macro_f1_mean, cv.sentiment_macro_f1_std
         );
     }
+    let limits = if card.encoder.is_some() {
+        "The heads read the encoder's sentence vector, which carries paraphrases the n-grams have not seen, beside the n-grams of the training data; the encoder itself is frozen. Sarcasm and long mixed sentences stay hard."
+    } else {
+        "The model knows the words and word pieces of its training data; paraphrases it has not seen, sarcasm and long mixed sentences are its weak points."
+    };
     let _ = writeln!(
         s,
-        "\n## Use and limits\n\nProbabilities are raw model outputs, not calibrated frequencies. The model knows the words and word pieces of its training data; paraphrases it has not seen, sarcasm and long mixed sentences are its weak points. Labels follow `TAXONOMY.md`."
+        "\n## Use and limits\n\nProbabilities are raw model outputs, not calibrated frequencies. {limits} Labels follow `TAXONOMY.md`."
     );
     s
 }
