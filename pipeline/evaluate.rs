@@ -17,14 +17,13 @@ use anyhow::Result;
 use arrow::array::{ArrayRef, BooleanBuilder, Float32Builder, ListBuilder, StringBuilder, StringDictionaryBuilder};
 use arrow::datatypes::Int32Type;
 use arrow::record_batch::RecordBatch;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::classify::labelled::normalised_texts;
 use crate::classify::labelled::LabelledSegment;
 use crate::classify::metrics::{irritant_scores, sentiment_scores, IrritantScores, SentimentScores};
 use crate::classify::train::SplitMix64;
 use crate::classify::{Classifier, Prediction};
-use crate::normalise::normalise;
 use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 use crate::write::schema;
 use crate::write::tables::push_irritants;
@@ -104,7 +103,7 @@ fn names(set: IrritantSet) -> Vec<String> {
 
 /// Classifies the gold texts (normalised as in a run), in one batch, in order.
 pub fn predict(classifier: &dyn Classifier, gold: &[LabelledSegment]) -> Result<Vec<Prediction>> {
-    let texts: Vec<String> = gold.par_iter().map(|s| normalise(&s.text).text).collect();
+    let texts = normalised_texts(gold);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     classifier.classify_batch(&refs)
 }

@@ -13,9 +13,11 @@
 //! `write` (Parquet tables, rejects and manifest, written atomically).
 //!
 //! `taxonomy` holds the labels of `TAXONOMY.md`, the labelling contract every model and
-//! data file follows; `run` drives a whole batch job from a [`run::RunConfig`].
+//! data file follows; `run` drives a whole batch job from a [`run::RunConfig`]; `digest`
+//! names inputs and models by their SHA-256.
 
 pub mod classify;
+pub mod digest;
 pub mod error;
 pub mod evaluate;
 pub mod ingest;

@@ -11,6 +11,7 @@ use std::io::Write;
 use irritant::classify::encoder::config::HeadConfig;
 use irritant::classify::encoder::onnx::{EncoderOptions, OnnxEncoder};
 use irritant::classify::features::FeatureConfig;
+use irritant::classify::linear::DenseInput;
 use irritant::classify::{self, labelled, train};
 use irritant::evaluate;
 use irritant::ingest::checklist::Layout;
@@ -251,8 +252,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     let encoder = match &a.encoder {
         None => None,
         Some(name) => {
-            let dir = PathBuf::from(name);
-            let dir = if dir.is_dir() { dir } else { PathBuf::from("models").join(name) };
+            let dir = classify::model_dir(name);
             let opts = EncoderOptions { ort_lib: a.ort_lib.clone(), threads: a.threads, ..Default::default() };
             Some((OnnxEncoder::load(&dir, None, &opts)?, dir))
         }
@@ -322,7 +322,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         }
     };
     let dense = vectors.as_ref().map(|(enc, train_v, dev_v)| train::DenseData {
-        input: train::DenseData::standardise(&enc.config.id, &enc.sha256, a.dense_weight, train_v),
+        input: DenseInput::standardise(&enc.config.id, &enc.sha256, a.dense_weight, train_v),
         train: train_v,
         dev: dev_v,
     });
@@ -352,7 +352,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
 /// The encoder's vectors of labelled segments, normalised as in a run, in order.
 fn embed_segments(encoder: &OnnxEncoder, data: &[labelled::LabelledSegment], threads: usize) -> Result<Vec<Vec<f32>>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-    let texts: Vec<String> = data.iter().map(|s| irritant::normalise::normalise(&s.text).text).collect();
+    let texts = pool.install(|| labelled::normalised_texts(data));
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     pool.install(|| encoder.encode(&refs, false)).map(|v| v.into_iter().map(|e| e.vector).collect())
 }

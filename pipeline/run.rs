@@ -8,7 +8,7 @@
 //! file and the set of comment ids seen stay in memory.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -16,7 +16,8 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::classify::{self, Classifier};
+use crate::classify::{self, Classifier, Prediction};
+use crate::digest::sha256_file;
 use crate::ingest::checklist::{self, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
 use crate::ingest::transcripts::{self, RoleMap, Transcript, TranscriptFormat, TranscriptRecord};
@@ -28,7 +29,7 @@ use crate::join::{
 use crate::normalise::language::{Language, LanguageDetector};
 use crate::normalise::{normalise, Normalised};
 use crate::redact::{RedactionCounts, Redactor};
-use crate::segment::{segment, SegmentRules};
+use crate::segment::{segment, SegmentRules, Span};
 use crate::write::atomic::{write_file_atomically, Staging};
 use crate::write::manifest::{
     self, Accounting, InputFile, Manifest, ModelRef, OutputFile, Redaction, RunAccounting, Timings,
@@ -113,23 +114,6 @@ pub const OUTPUTS: [&str; 7] = [
     "manifest.json",
 ];
 
-fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    use sha2::{Digest, Sha256};
-    let mut f = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    loop {
-        let k = f.read(&mut buf).with_context(|| format!("{}: cannot read", path.display()))?;
-        if k == 0 {
-            break;
-        }
-        n += k as u64;
-        h.update(&buf[..k]);
-    }
-    Ok((format!("{:x}", h.finalize()), n))
-}
-
 fn input_file(input: &str, path: &Path, format: &str, records: u64) -> Result<InputFile> {
     let (sha256, bytes) = sha256_file(path)?;
     Ok(InputFile {
@@ -203,35 +187,35 @@ impl TextPipeline<'_> {
     /// Classifies every segment of a batch of comments in one call, so the classifier
     /// sees many segments at once (an encoder batches them by length).
     pub fn classify_comments(&self, batch: &mut [ProcessedComment]) -> Result<()> {
-        let predictions = {
-            let texts: Vec<&str> = batch
-                .iter()
-                .flat_map(|p| p.spans.iter().map(|s| &p.normalised.text[s.byte_start..s.byte_end]))
-                .collect();
-            self.classifier.classify_batch(&texts)?
-        };
-        let mut it = predictions.into_iter();
-        for p in batch {
-            p.predictions = it.by_ref().take(p.spans.len()).collect();
+        let predictions =
+            self.classify_texts(batch.iter().map(|p| (p.normalised.text.as_str(), p.spans.as_slice())))?;
+        for (p, pr) in batch.iter_mut().zip(predictions) {
+            p.predictions = pr;
         }
         Ok(())
     }
 
     /// The same for every turn of a batch of transcripts.
     pub fn classify_transcripts(&self, batch: &mut [ProcessedTranscript]) -> Result<()> {
-        let predictions = {
-            let texts: Vec<&str> = batch
-                .iter()
-                .flat_map(|p| p.turns.iter())
-                .flat_map(|t| t.spans.iter().map(|s| &t.normalised.text[s.byte_start..s.byte_end]))
-                .collect();
-            self.classifier.classify_batch(&texts)?
-        };
-        let mut it = predictions.into_iter();
-        for turn in batch.iter_mut().flat_map(|p| p.turns.iter_mut()) {
-            turn.predictions = it.by_ref().take(turn.spans.len()).collect();
+        let predictions = self.classify_texts(
+            batch.iter().flat_map(|p| p.turns.iter()).map(|t| (t.normalised.text.as_str(), t.spans.as_slice())),
+        )?;
+        for (turn, pr) in batch.iter_mut().flat_map(|p| p.turns.iter_mut()).zip(predictions) {
+            turn.predictions = pr;
         }
         Ok(())
+    }
+
+    /// Classifies the segments of many texts in one call; one list of predictions per text.
+    fn classify_texts<'t>(&self, texts: impl Iterator<Item = (&'t str, &'t [Span])>) -> Result<Vec<Vec<Prediction>>> {
+        let mut per_text = Vec::new();
+        let mut segments: Vec<&str> = Vec::new();
+        for (text, spans) in texts {
+            per_text.push(spans.len());
+            segments.extend(spans.iter().map(|s| &text[s.byte_start..s.byte_end]));
+        }
+        let mut it = self.classifier.classify_batch(&segments)?.into_iter();
+        Ok(per_text.into_iter().map(|n| it.by_ref().take(n).collect()).collect())
     }
 }
 

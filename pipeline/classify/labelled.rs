@@ -23,6 +23,13 @@ pub struct LabelledSegment {
     pub sentiment: Sentiment,
 }
 
+/// The segments' texts normalised as a run normalises what it reads, in order, so models
+/// are trained and scored on the text they will see.
+pub fn normalised_texts(data: &[LabelledSegment]) -> Vec<String> {
+    use rayon::prelude::*;
+    data.par_iter().map(|s| crate::normalise::normalise(&s.text).text).collect()
+}
+
 #[derive(Deserialize)]
 struct SegmentLine {
     id: String,

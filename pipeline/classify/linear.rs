@@ -13,10 +13,10 @@ use std::path::Path;
 
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::features::{extract, FeatureConfig};
 use super::{Classifier, Evidence, Prediction};
+use crate::digest::hex_sha256;
 use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 
 /// Heads: the four irritant categories, then the three sentiments.
@@ -25,8 +25,6 @@ const SENTIMENT0: usize = 4;
 const MAGIC: &[u8; 4] = b"IRLM";
 /// Version of the `model.irm` layout this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
-/// Evidence terms kept per predicted category.
-const EVIDENCE_PER_CATEGORY: usize = 3;
 
 /// What inference needs besides the weights; stored at the start of `model.irm`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +54,32 @@ pub struct DenseInput {
 }
 
 impl DenseInput {
+    /// The standardisation of `vectors` (per-component mean and inverse standard
+    /// deviation), for the vectors of `encoder`, weighted `weight`.
+    pub fn standardise(encoder: &str, encoder_sha256: &str, weight: f32, vectors: &[Vec<f32>]) -> Self {
+        let dim = vectors.first().map_or(0, Vec::len);
+        let n = vectors.len().max(1) as f64;
+        let mut mean = vec![0f64; dim];
+        for v in vectors {
+            for (m, x) in mean.iter_mut().zip(v) {
+                *m += *x as f64 / n;
+            }
+        }
+        let mut var = vec![0f64; dim];
+        for v in vectors {
+            for ((s, x), m) in var.iter_mut().zip(v).zip(&mean) {
+                *s += (*x as f64 - m).powi(2) / n;
+            }
+        }
+        DenseInput {
+            encoder: encoder.to_string(),
+            encoder_sha256: encoder_sha256.to_string(),
+            weight,
+            mean: mean.iter().map(|m| *m as f32).collect(),
+            inv_std: var.iter().map(|v| (1.0 / (v.sqrt() + 1e-6)) as f32).collect(),
+        }
+    }
+
     pub fn dim(&self) -> usize {
         self.mean.len()
     }
@@ -255,15 +279,7 @@ impl LinearModel {
             }
         }
         for c in irritants.iter() {
-            let mut scored: Vec<(usize, f32)> =
-                distinct.iter().map(|(t, w)| (*t, w[c.index()])).filter(|(_, w)| *w > 0.0).collect();
-            // Ties broken by position, so evidence is deterministic.
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            evidence.extend(scored.into_iter().take(EVIDENCE_PER_CATEGORY).map(|(t, w)| Evidence {
-                irritant: c,
-                term: terms[t].clone(),
-                weight: w,
-            }));
+            evidence.extend(Evidence::strongest(c, distinct.iter().map(|(t, w)| (terms[*t].as_str(), w))));
         }
         Prediction { irritant_probs, irritants, sentiment_probs, sentiment, evidence }
     }
@@ -311,11 +327,6 @@ pub fn argmax(v: &[f32]) -> usize {
         }
     }
     best
-}
-
-/// Lower-case hex SHA-256.
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
 }
 
 fn take_u32(cur: &mut &[u8]) -> Result<u32> {

@@ -29,6 +29,27 @@ pub struct Evidence {
     pub weight: f32,
 }
 
+/// Evidence terms kept per predicted category.
+pub const EVIDENCE_PER_CATEGORY: usize = 3;
+
+impl Evidence {
+    /// The terms that pushed category `c` most, strongest first: `candidates` are terms in
+    /// the order of the segment with their contributions to the four irritant logits; only
+    /// positive contributions count, and ties go to the earlier term, so evidence is
+    /// deterministic.
+    pub fn strongest<'a>(c: Irritant, candidates: impl Iterator<Item = (&'a str, &'a [f32; 4])>) -> Vec<Evidence> {
+        let mut scored: Vec<(&str, f32)> =
+            candidates.map(|(t, w)| (t, w[c.index()])).filter(|(_, w)| *w > 0.0).collect();
+        // A stable sort keeps equal weights in segment order.
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored
+            .into_iter()
+            .take(EVIDENCE_PER_CATEGORY)
+            .map(|(term, weight)| Evidence { irritant: c, term: term.to_string(), weight })
+            .collect()
+    }
+}
+
 /// What a classifier says about one segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -63,6 +84,17 @@ pub trait Classifier: Send + Sync {
 /// The name of the model that `irritant run` uses when none is given.
 pub const DEFAULT_MODEL: &str = "linear-fr-en";
 
+/// The directory a model name stands for: `name` itself when it is a directory, else
+/// the folder `name` of `models/`.
+pub fn model_dir(name: &str) -> PathBuf {
+    let dir = Path::new(name);
+    if dir.is_dir() {
+        dir.to_path_buf()
+    } else {
+        Path::new("models").join(name)
+    }
+}
+
 /// How to run a model that needs more than its files (an encoder's runtime).
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -86,8 +118,7 @@ pub fn load(name: Option<&str>, opts: &LoadOptions) -> Result<Box<dyn Classifier
         Some((b, v)) if !Path::new(n).exists() && !v.contains('/') => (b, Some(v)),
         _ => (n, None),
     };
-    let dir = Path::new(base);
-    let dir = if dir.is_dir() { dir.to_path_buf() } else { Path::new("models").join(base) };
+    let dir = model_dir(base);
     if dir.join("encoder.json").is_file() {
         let eopts = encoder::onnx::EncoderOptions {
             ort_lib: opts.ort_lib.clone(),

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{extract, FeatureConfig, Features};
 use super::labelled::LabelledSegment;
-use super::linear::{heads_to_probs, hex_sha256, DenseInput, LinearModel, ModelHeader, HEADS};
+use super::linear::{heads_to_probs, DenseInput, LinearModel, ModelHeader, HEADS};
 use super::metrics::{irritant_scores, sentiment_scores, IrritantScores, SentimentScores};
+use crate::digest::sha256_file;
 use crate::normalise::normalise;
 use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 use crate::write::atomic::write_file_atomically;
@@ -176,33 +177,6 @@ pub struct DenseData<'a> {
     pub input: DenseInput,
     pub train: &'a [Vec<f32>],
     pub dev: &'a [Vec<f32>],
-}
-
-impl DenseData<'_> {
-    /// The standardisation of `vectors`: per-component mean and inverse standard deviation.
-    pub fn standardise(encoder: &str, encoder_sha256: &str, weight: f32, vectors: &[Vec<f32>]) -> DenseInput {
-        let dim = vectors.first().map_or(0, Vec::len);
-        let n = vectors.len().max(1) as f64;
-        let mut mean = vec![0f64; dim];
-        for v in vectors {
-            for (m, x) in mean.iter_mut().zip(v) {
-                *m += *x as f64 / n;
-            }
-        }
-        let mut var = vec![0f64; dim];
-        for v in vectors {
-            for ((s, x), m) in var.iter_mut().zip(v).zip(&mean) {
-                *s += (*x as f64 - m).powi(2) / n;
-            }
-        }
-        DenseInput {
-            encoder: encoder.to_string(),
-            encoder_sha256: encoder_sha256.to_string(),
-            weight,
-            mean: mean.iter().map(|m| *m as f32).collect(),
-            inv_std: var.iter().map(|v| (1.0 / (v.sqrt() + 1e-6)) as f32).collect(),
-        }
-    }
 }
 
 /// Fits the weights (thresholds at 0.5); see [`train`] for the whole procedure. With
@@ -401,8 +375,8 @@ pub fn train(
 
 /// Describes a labelled file for the card: path as given, content hash, segment count.
 pub fn describe_file(path: &Path, segments: usize) -> Result<DataFile> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(DataFile { path: path.display().to_string(), sha256: hex_sha256(&bytes), segments })
+    let (sha256, _) = sha256_file(path)?;
+    Ok(DataFile { path: path.display().to_string(), sha256, segments })
 }
 
 /// Writes `model.irm`, `card.json` and `MODEL_CARD.md` into `dir`, each atomically.

@@ -30,16 +30,15 @@ use rayon::prelude::*;
 use self::config::{EncoderConfig, HeadConfig, LabelMap, Pooling};
 use self::onnx::{Encoded, EncoderOptions, OnnxEncoder};
 use super::features::fold;
-use super::linear::{argmax, hex_sha256, sigmoid, softmax3, LinearModel};
-use super::{Classifier, Prediction};
+use super::linear::{argmax, sigmoid, softmax3, LinearModel};
+use super::{Classifier, Evidence, Prediction};
+use crate::digest::hex_sha256;
 use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 
 /// Segments encoded per call to the encoder, bounding the token states held at once.
 const CHUNK: usize = 1024;
 /// Words tried by occlusion per segment, for a `logits` head.
 pub const OCCLUSION_WORDS: usize = 16;
-/// Evidence terms kept per predicted category.
-const EVIDENCE_PER_CATEGORY: usize = 3;
 
 /// A classifier made of an ONNX encoder and its heads.
 pub struct EncoderClassifier {
@@ -141,17 +140,7 @@ impl EncoderClassifier {
         }
         for (p, d) in preds.iter_mut().zip(drops) {
             for c in p.irritants.iter() {
-                let mut scored: Vec<(usize, &(String, [f32; 4]))> =
-                    d.iter().enumerate().filter(|(_, (_, w))| w[c.index()] > 0.0).collect();
-                // Ties broken by position, so evidence is deterministic.
-                scored.sort_by(|a, b| b.1 .1[c.index()].total_cmp(&a.1 .1[c.index()]).then(a.0.cmp(&b.0)));
-                p.evidence.extend(
-                    scored.into_iter().take(EVIDENCE_PER_CATEGORY).map(|(_, (term, w))| super::Evidence {
-                        irritant: c,
-                        term: term.clone(),
-                        weight: w[c.index()],
-                    }),
-                );
+                p.evidence.extend(Evidence::strongest(c, d.iter().map(|(t, w)| (t.as_str(), w))));
             }
         }
         Ok(())

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{anyhow, bail, ensure, Result};
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
@@ -21,7 +21,7 @@ use tokenizers::Tokenizer;
 
 use super::config::{EncoderConfig, Pooling};
 use super::runtime;
-use crate::classify::linear::hex_sha256;
+use crate::digest::{hex_sha256, sha256_file};
 
 /// How to run an encoder on this machine.
 #[derive(Debug, Clone)]
@@ -69,7 +69,6 @@ pub struct OnnxEncoder {
     pub sha256: String,
     /// `id`, or `id:variant`.
     pub name: String,
-    pub library: PathBuf,
 }
 
 impl OnnxEncoder {
@@ -92,7 +91,7 @@ impl OnnxEncoder {
             .map_err(|e| anyhow!("{e}"))?;
         tokenizer.with_padding(None);
 
-        let (library, env) = runtime::environment(opts.ort_lib.as_deref())?;
+        let (_, env) = runtime::environment(opts.ort_lib.as_deref())?;
         let threads = if opts.threads == 0 {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         } else {
@@ -126,7 +125,7 @@ impl OnnxEncoder {
 
         let mut hashed = Vec::new();
         for p in [&onnx_path, &tok_path, &dir.join("encoder.json")] {
-            hashed.extend_from_slice(file_sha256(p)?.as_bytes());
+            hashed.extend_from_slice(sha256_file(p)?.0.as_bytes());
         }
         let pad_id = ["<pad>", "[PAD]"].iter().find_map(|t| tokenizer.token_to_id(t)).unwrap_or(0) as i64;
         let name = match variant {
@@ -142,7 +141,6 @@ impl OnnxEncoder {
             batch_tokens: opts.batch_tokens.max(1),
             sha256: hex_sha256(&hashed),
             name,
-            library: library.to_path_buf(),
         })
     }
 
@@ -227,7 +225,7 @@ impl OnnxEncoder {
         let shape = [b, width];
         let mut feed = ort::inputs![
             "input_ids" => Tensor::from_array((shape, ids))?,
-            "attention_mask" => Tensor::from_array((shape, mask.clone()))?,
+            "attention_mask" => Tensor::from_array((shape, mask))?,
         ];
         if self.feeds_token_types {
             feed.push(("token_type_ids".into(), Tensor::from_array((shape, vec![0i64; b * width]))?.into()));
@@ -286,11 +284,6 @@ impl OnnxEncoder {
         Encoded { vector: v, states: if with_states { rows.to_vec() } else { Vec::new() }, offsets: Vec::new(), norm }
     }
 
-    /// Sessions in the pool.
-    pub fn sessions(&self) -> usize {
-        self.sessions.len()
-    }
-
     /// The token ids the model is fed for `text` (prefix and specials included).
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>> {
         let e = self
@@ -303,20 +296,4 @@ impl OnnxEncoder {
 
 fn ort_err<R>(e: ort::Error<R>) -> anyhow::Error {
     anyhow!("ONNX Runtime: {e}")
-}
-
-fn file_sha256(path: &Path) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(format!("{:x}", h.finalize()))
 }
