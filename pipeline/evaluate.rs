@@ -1,13 +1,17 @@
 //! `irritant eval`: how good a classifier is on gold data it was not trained on.
 //!
-//! Gold files are labelled JSONL in the shapes of `TAXONOMY.md`; transcripts are scored
-//! turn by turn. The report holds, for irritants, precision, recall and F1 per category,
+//! Gold files are labelled JSONL in the three shapes of `TAXONOMY.md`; the sentences of
+//! a comment and the turns of a transcript are classified in order, each with the one
+//! before it. The report holds, for irritants, precision, recall and F1 per category,
 //! micro and macro F1, the exact-match ratio and "any irritant" versus none; for
-//! sentiment, accuracy, macro F1 and the confusion matrix; the same per language; 95%
-//! bootstrap confidence intervals of both macro F1s (1,000 resamples, seeded); the
-//! expected calibration error of the probabilities (10 equal-width bins); and the worst
-//! errors. Every figure is computed by [`crate::classify::metrics`], the code that also
-//! fills the model cards.
+//! sentiment, accuracy, macro F1 and the confusion matrix; comment-level irritant scores
+//! (categories united per comment or transcript); for aspects, how often the model finds
+//! the category of each gold aspect, and P/R/F1 per aspect and polarity for models that
+//! predict aspects; the same per language and per source style; 95% bootstrap confidence
+//! intervals of both macro F1s (1,000 resamples, seeded); the expected calibration error
+//! of the probabilities (10 equal-width bins); and the worst errors. Classes absent from
+//! the gold are "n/a" and left out of macro averages. Every figure is computed by
+//! [`crate::classify::metrics`], the code that also fills the model cards.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,12 +23,13 @@ use arrow::datatypes::Int32Type;
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
-use crate::classify::labelled::normalised_texts;
-use crate::classify::labelled::LabelledSegment;
-use crate::classify::metrics::{irritant_scores, sentiment_scores, IrritantScores, SentimentScores};
+use crate::classify::labelled::{normalised_texts, LabelledSegment, SEGMENT_STYLE};
+use crate::classify::metrics::{
+    fmt3, irritant_scores, label_scores, sentiment_scores, IrritantScores, LabelScores, SentimentScores,
+};
 use crate::classify::train::SplitMix64;
-use crate::classify::{Classifier, Prediction};
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::classify::{Classifier, Prediction, SegmentInput};
+use crate::taxonomy::{aspects, AspectLabel, Irritant, IrritantSet, Polarity, Sentiment};
 use crate::write::schema;
 use crate::write::tables::push_irritants;
 
@@ -57,12 +62,46 @@ pub struct SentimentReport {
     pub ece: f64,
 }
 
-/// The figures for one language.
+/// The figures for one group of segments (a language, a source style).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LanguageReport {
+pub struct GroupReport {
     pub n: usize,
     pub irritants: IrritantScores,
     pub sentiment: SentimentScores,
+    /// Comment-level irritant scores of the group's comments and transcripts.
+    pub comments: Option<CommentReport>,
+}
+
+/// Irritants judged per comment or transcript: the categories of its segments united, in
+/// gold and in prediction. Lone segments (the segments shape) are left out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommentReport {
+    /// Comments and transcripts scored.
+    pub n: usize,
+    pub irritants: IrritantScores,
+}
+
+/// How the model's categories relate to one gold aspect and polarity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GoldAspectRow {
+    /// Gold segments with this aspect and polarity.
+    pub support: usize,
+    /// Share of them where the model predicted the aspect's category: for an irritant
+    /// aspect, the category's recall on it; for praise (with no gold irritant of that
+    /// category), the share misread as an irritant.
+    pub category_predicted: Option<f64>,
+}
+
+/// Aspect figures, over the segments whose gold carries aspects (version 2 labels).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AspectReport {
+    /// Segments with gold aspects.
+    pub n: usize,
+    /// Per `aspect:polarity`.
+    pub by_gold_aspect: BTreeMap<String, GoldAspectRow>,
+    /// P/R/F1 per `aspect:polarity`, macro and micro over them: `None` when the model
+    /// predicts no aspects.
+    pub scores: Option<LabelScores>,
 }
 
 /// One misclassified example.
@@ -89,7 +128,13 @@ pub struct EvalReport {
     pub n: usize,
     pub irritants: IrritantReport,
     pub sentiment: SentimentReport,
-    pub by_lang: BTreeMap<String, LanguageReport>,
+    /// Comment-level scores over every comment and transcript of the gold files.
+    pub comments: Option<CommentReport>,
+    pub aspects: Option<AspectReport>,
+    pub by_lang: BTreeMap<String, GroupReport>,
+    /// Per `source` style of comments (`report`, `review`, `social`, `survey`), transcript
+    /// channel (`phone`, `chat`), and `segment` for lone segments.
+    pub by_style: BTreeMap<String, GroupReport>,
     pub worst_errors: Vec<ErrorExample>,
     /// Classification throughput of this evaluation (normalisation included), on the
     /// threads it ran with.
@@ -101,11 +146,17 @@ fn names(set: IrritantSet) -> Vec<String> {
     set.iter().map(|c| c.as_str().to_string()).collect()
 }
 
-/// Classifies the gold texts (normalised as in a run), in one batch, in order.
+/// Classifies the gold segments (normalised as in a run) in one batch, in order, each with
+/// the segment before it in its comment or transcript.
 pub fn predict(classifier: &dyn Classifier, gold: &[LabelledSegment]) -> Result<Vec<Prediction>> {
     let texts = normalised_texts(gold);
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    classifier.classify_batch(&refs)
+    let inputs: Vec<SegmentInput> = (0..gold.len())
+        .map(|i| SegmentInput {
+            text: &texts[i],
+            previous: LabelledSegment::previous(gold, i).map(|_| texts[i - 1].as_str()),
+        })
+        .collect();
+    classifier.classify_in_context(&inputs)
 }
 
 fn percentile_interval(mut v: Vec<f64>) -> [f64; 2] {
@@ -130,6 +181,102 @@ pub fn expected_calibration_error(pairs: &[(f32, bool)]) -> f64 {
         .filter(|b| b.2 > 0)
         .map(|(p, y, n)| (*n as f64 / pairs.len() as f64) * (p / *n as f64 - y / *n as f64).abs())
         .sum()
+}
+
+/// Comment-level scores of the comments and transcripts among segments `idx`.
+fn comment_scores(gold: &[LabelledSegment], preds: &[Prediction], idx: &[usize]) -> Option<CommentReport> {
+    let mut units: BTreeMap<&str, (IrritantSet, IrritantSet)> = BTreeMap::new();
+    for &i in idx.iter().filter(|&&i| gold[i].style != SEGMENT_STYLE) {
+        let u = units.entry(gold[i].unit.as_str()).or_default();
+        u.0 = u.0.union(gold[i].irritants);
+        u.1 = u.1.union(preds[i].irritants);
+    }
+    if units.is_empty() {
+        return None;
+    }
+    let (g, p): (Vec<IrritantSet>, Vec<IrritantSet>) = units.into_values().unzip();
+    Some(CommentReport { n: g.len(), irritants: irritant_scores(&g, &p) })
+}
+
+/// The `aspect:polarity` class names, in taxonomy order, irritant before praise.
+pub fn aspect_class_names() -> Vec<String> {
+    aspects().iter().flat_map(|a| Polarity::ALL.map(|p| format!("{}:{}", a.name, p.as_str()))).collect()
+}
+
+fn aspect_class(a: AspectLabel) -> usize {
+    a.aspect * Polarity::ALL.len() + Polarity::ALL.iter().position(|p| *p == a.polarity).unwrap_or(0)
+}
+
+fn aspect_report(classifier: &dyn Classifier, gold: &[LabelledSegment], preds: &[Prediction]) -> Option<AspectReport> {
+    let labelled: Vec<usize> = (0..gold.len()).filter(|&i| gold[i].aspects.is_some()).collect();
+    if labelled.is_empty() {
+        return None;
+    }
+    let names = aspect_class_names();
+    let mut rows: Vec<(usize, usize)> = vec![(0, 0); names.len()];
+    for &i in &labelled {
+        for &a in gold[i].aspects.iter().flatten() {
+            let c = a.category();
+            // Praise is counted where gold holds no irritant of the same category, so the
+            // share measures praise misread as a complaint.
+            if a.polarity == Polarity::Praise && gold[i].irritants.contains(c) {
+                continue;
+            }
+            let row = &mut rows[aspect_class(a)];
+            row.0 += 1;
+            row.1 += preds[i].irritants.contains(c) as usize;
+        }
+    }
+    let by_gold_aspect = names
+        .iter()
+        .zip(&rows)
+        .map(|(n, &(support, hit))| {
+            let share = (support > 0).then(|| hit as f64 / support as f64);
+            (n.clone(), GoldAspectRow { support, category_predicted: share })
+        })
+        .collect();
+    let scores = classifier.predicts_aspects().then(|| {
+        let classes = |v: Vec<AspectLabel>| {
+            let mut c: Vec<usize> = v.into_iter().map(aspect_class).collect();
+            c.sort_unstable();
+            c.dedup();
+            c
+        };
+        let g: Vec<Vec<usize>> =
+            labelled.iter().map(|&i| classes(gold[i].aspects.clone().unwrap_or_default())).collect();
+        let p: Vec<Vec<usize>> =
+            labelled.iter().map(|&i| classes(preds[i].aspects.iter().map(|(a, _)| *a).collect())).collect();
+        label_scores(&names, &g, &p)
+    });
+    Some(AspectReport { n: labelled.len(), by_gold_aspect, scores })
+}
+
+/// Figures for groups of segments, keyed by `key`.
+fn groups(
+    gold: &[LabelledSegment],
+    preds: &[Prediction],
+    key: impl Fn(&LabelledSegment) -> &str,
+) -> BTreeMap<String, GroupReport> {
+    let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, s) in gold.iter().enumerate() {
+        let k = key(s);
+        by.entry(if k.is_empty() { "unknown".into() } else { k.to_string() }).or_default().push(i);
+    }
+    by.into_iter()
+        .map(|(k, idx)| {
+            let gi: Vec<IrritantSet> = idx.iter().map(|&i| gold[i].irritants).collect();
+            let pi: Vec<IrritantSet> = idx.iter().map(|&i| preds[i].irritants).collect();
+            let gs: Vec<Sentiment> = idx.iter().map(|&i| gold[i].sentiment).collect();
+            let ps: Vec<Sentiment> = idx.iter().map(|&i| preds[i].sentiment).collect();
+            let r = GroupReport {
+                n: idx.len(),
+                irritants: irritant_scores(&gi, &pi),
+                sentiment: sentiment_scores(&gs, &ps),
+                comments: comment_scores(gold, preds, &idx),
+            };
+            (k, r)
+        })
+        .collect()
 }
 
 /// Scores predictions against gold.
@@ -174,25 +321,6 @@ pub fn evaluate(
         .map(|(g, p)| (p.sentiment_probs[p.sentiment.index()], p.sentiment == g.sentiment))
         .collect();
 
-    let mut by_lang: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, s) in gold.iter().enumerate() {
-        let lang = if s.lang.is_empty() { "unknown" } else { s.lang.as_str() };
-        by_lang.entry(lang.to_string()).or_default().push(i);
-    }
-    let by_lang = by_lang
-        .into_iter()
-        .map(|(lang, idx)| {
-            let pick_i = |v: &[IrritantSet]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
-            let pick_s = |v: &[Sentiment]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
-            let r = LanguageReport {
-                n: idx.len(),
-                irritants: irritant_scores(&pick_i(&gi), &pick_i(&pi)),
-                sentiment: sentiment_scores(&pick_s(&gs), &pick_s(&ps)),
-            };
-            (lang, r)
-        })
-        .collect();
-
     let mut errors: Vec<ErrorExample> = gold
         .iter()
         .zip(&preds)
@@ -225,6 +353,7 @@ pub fn evaluate(
     errors.sort_by(|a, b| b.loss.total_cmp(&a.loss).then(a.id.cmp(&b.id)));
     errors.truncate(WORST_ERRORS);
 
+    let all: Vec<usize> = (0..n).collect();
     let report = EvalReport {
         model: classifier.id().to_string(),
         model_sha256: classifier.sha256().to_string(),
@@ -240,7 +369,10 @@ pub fn evaluate(
             macro_f1_ci95: percentile_interval(sent_f1),
             ece: expected_calibration_error(&sent_pairs),
         },
-        by_lang,
+        comments: comment_scores(gold, &preds, &all),
+        aspects: aspect_report(classifier, gold, &preds),
+        by_lang: groups(gold, &preds, |s| s.lang.as_str()),
+        by_style: groups(gold, &preds, |s| s.style.as_str()),
         worst_errors: errors,
         predict_segments_per_second: n as f64 / predict_seconds.max(1e-9),
         threads: rayon::current_num_threads(),
@@ -251,8 +383,11 @@ pub fn evaluate(
 /// The `predictions.parquet` batch.
 pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Result<RecordBatch> {
     let mut id = StringBuilder::new();
+    let mut unit = StringBuilder::new();
+    let mut style = StringDictionaryBuilder::<Int32Type>::new();
     let mut lang = StringDictionaryBuilder::<Int32Type>::new();
     let mut text = StringBuilder::new();
+    let mut gold_aspects = ListBuilder::new(StringBuilder::new());
     let mut gold_irr = ListBuilder::new(StringBuilder::new());
     let mut pred_irr = ListBuilder::new(StringBuilder::new());
     let mut probs: Vec<Float32Builder> = (0..4).map(|_| Float32Builder::new()).collect();
@@ -263,8 +398,19 @@ pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Resu
     let mut sent_ok = BooleanBuilder::new();
     for (g, p) in gold.iter().zip(preds) {
         id.append_value(&g.id);
+        unit.append_value(&g.unit);
+        style.append_value(&g.style);
         lang.append_value(&g.lang);
         text.append_value(&g.text);
+        match &g.aspects {
+            Some(list) => {
+                for a in list {
+                    gold_aspects.values().append_value(format!("{}:{}", a.name(), a.polarity.as_str()));
+                }
+                gold_aspects.append(true);
+            }
+            None => gold_aspects.append(false),
+        }
         push_irritants(&mut gold_irr, g.irritants);
         push_irritants(&mut pred_irr, p.irritants);
         for (b, v) in probs.iter_mut().zip(p.irritant_probs) {
@@ -280,8 +426,11 @@ pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Resu
     }
     let mut cols: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),
+        Arc::new(unit.finish()),
+        Arc::new(style.finish()),
         Arc::new(lang.finish()),
         Arc::new(text.finish()),
+        Arc::new(gold_aspects.finish()),
         Arc::new(gold_irr.finish()),
         Arc::new(pred_irr.finish()),
     ];
@@ -304,10 +453,10 @@ pub fn render_markdown(r: &EvalReport) -> String {
     let _ = writeln!(s, "## Irritants\n\n| category | precision | recall | F1 | support |\n|---|---|---|---|---|");
     for c in Irritant::ALL {
         let k = &i.scores.per_class[c.as_str()];
-        let _ = writeln!(s, "| {} | {:.3} | {:.3} | {:.3} | {} |", c, k.precision, k.recall, k.f1, k.support);
+        let _ = writeln!(s, "| {c} | {} |", k.markdown_cells());
     }
     let a = &i.scores.any;
-    let _ = writeln!(s, "| any irritant | {:.3} | {:.3} | {:.3} | {} |", a.precision, a.recall, a.f1, a.support);
+    let _ = writeln!(s, "| any irritant | {} |", a.markdown_cells());
     let _ = writeln!(
         s,
         "\nMacro F1 **{:.3}** (95% CI {:.3}–{:.3}), micro F1 {:.3}, exact match {:.3}, ECE {:.3}.\n",
@@ -324,13 +473,79 @@ pub fn render_markdown(r: &EvalReport) -> String {
         se.scores.accuracy, se.scores.macro_f1, se.macro_f1_ci95[0], se.macro_f1_ci95[1], se.ece
     );
     let _ = writeln!(s, "Classified {:.0} segments/s on {} thread(s).\n", r.predict_segments_per_second, r.threads);
-    let _ = writeln!(s, "## By language\n\n| lang | n | irritant macro F1 | micro F1 | sentiment accuracy | sentiment macro F1 |\n|---|---|---|---|---|---|");
-    for (lang, l) in &r.by_lang {
+    if let Some(c) = &r.comments {
         let _ = writeln!(
             s,
-            "| {lang} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            l.n, l.irritants.macro_f1, l.irritants.micro_f1, l.sentiment.accuracy, l.sentiment.macro_f1
+            "## Comments\n\n{} comments and transcripts, categories united over their segments: macro F1 **{:.3}**, micro F1 {:.3}, exact match {:.3}, any-irritant F1 {}.\n",
+            c.n,
+            c.irritants.macro_f1,
+            c.irritants.micro_f1,
+            c.irritants.exact_match,
+            fmt3(c.irritants.any.f1)
         );
+    }
+    for (title, groups) in [("By source style", &r.by_style), ("By language", &r.by_lang)] {
+        let _ = writeln!(
+            s,
+            "## {title}\n\n| group | segments | irritant macro F1 | micro F1 | sentiment accuracy | sentiment macro F1 | comments | comment macro F1 |\n|---|---|---|---|---|---|---|---|"
+        );
+        for (name, g) in groups {
+            let (cn, cf) = g
+                .comments
+                .as_ref()
+                .map_or(("0".into(), "n/a".into()), |c| (c.n.to_string(), format!("{:.3}", c.irritants.macro_f1)));
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {cn} | {cf} |",
+                g.n, g.irritants.macro_f1, g.irritants.micro_f1, g.sentiment.accuracy, g.sentiment.macro_f1
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(a) = &r.aspects {
+        let _ = writeln!(
+            s,
+            "## Aspects\n\nOver the {} segments whose gold carries aspects. *Category found*: for an irritant aspect, the share of its segments where the model predicted its category (that category's recall on the aspect); for praise, the share misread as an irritant of that category.\n",
+            a.n
+        );
+        let scored = a.scores.as_ref();
+        let _ = writeln!(
+            s,
+            "| aspect | irritant support | category found | praise support | praise misread |{}\n|---|---|---|---|---|{}",
+            if scored.is_some() { " irritant P / R / F1 | praise P / R / F1 |" } else { "" },
+            if scored.is_some() { "---|---|" } else { "" }
+        );
+        for asp in aspects() {
+            let row = |p: Polarity| &a.by_gold_aspect[&format!("{}:{}", asp.name, p.as_str())];
+            let (irr, praise) = (row(Polarity::Irritant), row(Polarity::Praise));
+            let mut line = format!(
+                "| {} | {} | {} | {} | {} |",
+                asp.name,
+                irr.support,
+                fmt3(irr.category_predicted),
+                praise.support,
+                fmt3(praise.category_predicted)
+            );
+            if let Some(sc) = scored {
+                for p in Polarity::ALL {
+                    let c = &sc.per_class[&format!("{}:{}", asp.name, p.as_str())];
+                    let _ = write!(line, " {} / {} / {} |", fmt3(c.precision), fmt3(c.recall), fmt3(c.f1));
+                }
+            }
+            let _ = writeln!(s, "{line}");
+        }
+        match scored {
+            Some(sc) => {
+                let _ = writeln!(
+                    s,
+                    "\nAspect macro F1 **{:.3}** over the {} aspect-polarity classes present in gold, micro F1 {:.3}.\n",
+                    sc.macro_f1, sc.classes_in_gold, sc.micro_f1
+                );
+            }
+            None => {
+                let _ = writeln!(s, "\nThis model predicts categories, not aspects: aspect P/R/F1 are n/a.\n");
+            }
+        }
     }
     let _ = writeln!(
         s,
@@ -362,6 +577,62 @@ mod tests {
         assert!(expected_calibration_error(&perfect) < 1e-12);
         let over = [(0.95, false), (0.95, false), (0.95, true), (0.95, true)];
         assert!((expected_calibration_error(&over) - 0.45).abs() < 1e-6);
+    }
+
+    /// Says `digital` exactly when it is given a previous segment, so the predictions show
+    /// which segments reached it with context.
+    struct ContextProbe;
+    impl Classifier for ContextProbe {
+        fn id(&self) -> &str {
+            "probe"
+        }
+        fn sha256(&self) -> &str {
+            ""
+        }
+        fn classify_batch(&self, _: &[&str]) -> Result<Vec<Prediction>> {
+            unreachable!("eval hands segments over with their context")
+        }
+        fn classify_in_context(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
+            Ok(inputs
+                .iter()
+                .map(|s| {
+                    let with = s.previous.is_some();
+                    Prediction {
+                        irritant_probs: [with as u8 as f32, 0.0, 0.0, 0.0],
+                        irritants: if with {
+                            [Irritant::Digital].into_iter().collect()
+                        } else {
+                            IrritantSet::default()
+                        },
+                        sentiment_probs: [0.0, 1.0, 0.0],
+                        sentiment: Sentiment::Neutral,
+                        evidence: Vec::new(),
+                        aspects: Vec::new(),
+                    }
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn segments_reach_the_model_with_the_one_before_in_their_unit() {
+        let dir = tempfile::tempdir().unwrap();
+        let gold = dir.path().join("gold.jsonl");
+        let unit = |t: &str| format!(r#"{{"text": "{t}", "irritants": [], "sentiment": "neutral"}}"#);
+        let lines = [
+            format!(r#"{{"id": "c1", "lang": "en", "source": "review", "sentences": [{}, {}]}}"#, unit("a"), unit("b")),
+            r#"{"id": "s1", "lang": "en", "text": "c", "irritants": [], "sentiment": "neutral"}"#.to_string(),
+            format!(
+                r#"{{"id": "t1", "lang": "en", "channel": "chat", "turns": [{}, {}, {}]}}"#,
+                unit("d"),
+                unit("e"),
+                unit("f")
+            ),
+        ];
+        std::fs::write(&gold, lines.join("\n")).unwrap();
+        let data = crate::classify::labelled::read_file(&gold).unwrap();
+        let with: Vec<bool> = predict(&ContextProbe, &data).unwrap().iter().map(|p| !p.irritants.is_empty()).collect();
+        assert_eq!(with, [false, true, false, false, true, true]);
     }
 
     #[test]

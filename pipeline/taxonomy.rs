@@ -1,11 +1,16 @@
-//! The labels of the labelling contract (`TAXONOMY.md`): four irritant categories, a
-//! segment carrying any subset of them, and exactly one of three sentiments.
+//! The labels of the labelling contract (`TAXONOMY.md`, version 2): four irritant
+//! categories, a segment carrying any subset of them, exactly one of three sentiments, and
+//! the aspects each category splits into, judged as an irritant or as praise.
 //!
-//! Every table, model file and evaluation spells the labels with [`Irritant::as_str`] and
-//! [`Sentiment::as_str`], so a label means the same thing everywhere.
+//! Every table, model file and evaluation spells the labels with [`Irritant::as_str`],
+//! [`Sentiment::as_str`] and [`Aspect::name`], so a label means the same thing everywhere.
+//! The aspects are data: `data/taxonomy.json`, embedded in the binary, lists them once.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
 
 /// An irritant category. The order of [`Irritant::ALL`] is the order of model heads and
 /// of the per-category columns in every output table.
@@ -146,9 +151,153 @@ impl FromIterator<Irritant> for IrritantSet {
     }
 }
 
+/// Whether a segment judges an aspect as an irritant or as praise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Polarity {
+    Irritant,
+    Praise,
+}
+
+impl Polarity {
+    pub const ALL: [Polarity; 2] = [Polarity::Irritant, Polarity::Praise];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Polarity::Irritant => "irritant",
+            Polarity::Praise => "praise",
+        }
+    }
+}
+
+impl FromStr for Polarity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Polarity::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown polarity {s:?} (expected irritant or praise)"))
+    }
+}
+
+/// One aspect of the taxonomy: what exactly a segment judges (`physical.wait`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aspect {
+    /// `category.aspect`, as written in data files and tables.
+    pub name: String,
+    /// The category whose irritants this aspect's irritant polarity stands for.
+    pub category: Irritant,
+    /// What it covers, in a few words.
+    pub about: String,
+}
+
+/// An aspect of a segment with its polarity; `aspect` indexes [`aspects`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AspectLabel {
+    pub aspect: usize,
+    pub polarity: Polarity,
+}
+
+impl AspectLabel {
+    /// Reads `name` and `polarity` as written in labelled data.
+    pub fn parse(name: &str, polarity: &str) -> Result<Self, String> {
+        let aspect = aspect_index(name).ok_or_else(|| format!("unknown aspect {name:?} (see TAXONOMY.md)"))?;
+        Ok(AspectLabel { aspect, polarity: polarity.parse()? })
+    }
+
+    pub fn name(self) -> &'static str {
+        &aspects()[self.aspect].name
+    }
+
+    pub fn category(self) -> Irritant {
+        aspects()[self.aspect].category
+    }
+}
+
+impl fmt::Display for AspectLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name(), self.polarity.as_str())
+    }
+}
+
+/// The categories a segment carries by the rule of `TAXONOMY.md`: exactly those of its
+/// irritant aspects.
+pub fn irritants_of(labels: &[AspectLabel]) -> IrritantSet {
+    labels.iter().filter(|a| a.polarity == Polarity::Irritant).map(|a| a.category()).collect()
+}
+
+#[derive(Deserialize)]
+struct TaxonomyFile {
+    version: u32,
+    categories: Vec<String>,
+    aspects: Vec<AspectEntry>,
+}
+
+#[derive(Deserialize)]
+struct AspectEntry {
+    name: String,
+    about: String,
+}
+
+/// The version of `TAXONOMY.md` that `data/taxonomy.json` mirrors.
+pub fn version() -> u32 {
+    taxonomy().0
+}
+
+/// Every aspect, in the order of `data/taxonomy.json` (grouped by category).
+pub fn aspects() -> &'static [Aspect] {
+    &taxonomy().1
+}
+
+/// Position of an aspect in [`aspects`].
+pub fn aspect_index(name: &str) -> Option<usize> {
+    aspects().iter().position(|a| a.name == name)
+}
+
+fn taxonomy() -> &'static (u32, Vec<Aspect>) {
+    static TAXONOMY: OnceLock<(u32, Vec<Aspect>)> = OnceLock::new();
+    TAXONOMY.get_or_init(|| {
+        let file: TaxonomyFile = serde_json::from_str(include_str!("../data/taxonomy.json"))
+            .expect("data/taxonomy.json is valid (checked by the tests)");
+        let categories: Vec<&str> = Irritant::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(file.categories, categories, "data/taxonomy.json lists the categories of Irritant::ALL");
+        let aspects = file
+            .aspects
+            .into_iter()
+            .map(|a| {
+                let category =
+                    a.name.split('.').next().unwrap_or_default().parse().expect("aspect of a known category");
+                Aspect { name: a.name, category, about: a.about }
+            })
+            .collect();
+        (file.version, aspects)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn taxonomy_file_has_every_aspect_of_the_contract() {
+        assert_eq!(version(), 2);
+        assert_eq!(aspects().len(), 22);
+        for c in Irritant::ALL {
+            assert!(aspects().iter().any(|a| a.category == c), "{c} has aspects");
+        }
+        let wait = AspectLabel::parse("physical.wait", "irritant").unwrap();
+        assert_eq!((wait.category(), wait.name()), (Irritant::Physical, "physical.wait"));
+        assert!(AspectLabel::parse("physical.queue", "irritant").is_err());
+        assert!(AspectLabel::parse("physical.wait", "positive").is_err());
+    }
+
+    #[test]
+    fn categories_come_from_irritant_aspects_only() {
+        let labels = [
+            AspectLabel::parse("physical.welcome", "praise").unwrap(),
+            AspectLabel::parse("phygital_bridge.price_mismatch", "irritant").unwrap(),
+        ];
+        assert_eq!(irritants_of(&labels).iter().collect::<Vec<_>>(), vec![Irritant::PhygitalBridge]);
+    }
 
     #[test]
     fn labels_round_trip() {

@@ -373,6 +373,36 @@ fn eval_scores_transcripts_turn_by_turn_and_writes_its_outputs() {
 }
 
 #[test]
+fn eval_reads_comments_and_reports_styles_comment_level_and_aspects() {
+    let o = run_ok(&["eval", "--gold", &fixture("gold_comments.jsonl"), "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["n"], 6, "the six sentences of three comments");
+    for (style, n) in [("review", 3), ("social", 1), ("survey", 2)] {
+        assert_eq!(r["by_style"][style]["n"], n, "{style}");
+        assert_eq!(r["by_style"][style]["comments"]["n"], 1, "{style}");
+    }
+    assert_eq!(r["comments"]["n"], 3);
+    // Comment level unites the sentences' categories: gc1 is phygital only, gc2 digital and
+    // third party, gc3 physical; so every category has one gold comment.
+    for c in ["digital", "phygital_bridge", "third_party", "physical"] {
+        assert_eq!(r["comments"]["irritants"]["per_class"][c]["support"], 1, "{c}");
+    }
+    let aspects = &r["aspects"];
+    assert_eq!(aspects["n"], 6);
+    assert_eq!(aspects["by_gold_aspect"]["physical.welcome:praise"]["support"], 2);
+    assert_eq!(aspects["by_gold_aspect"]["third_party.delivery:irritant"]["support"], 1);
+    assert!(aspects["by_gold_aspect"]["physical.ambiance:irritant"]["category_predicted"].is_null());
+    assert!(aspects["scores"].is_null(), "the default model predicts no aspects: n/a, not zeros");
+    // French alone holds no digital, third-party or physical gold segment: those are n/a
+    // and the macro F1 is the phygital F1 alone.
+    let fr = &r["by_lang"]["fr"]["irritants"];
+    assert!(fr["per_class"]["digital"]["f1"].is_null());
+    assert_eq!(fr["macro_f1"], fr["per_class"]["phygital_bridge"]["f1"]);
+    let md = String::from_utf8(run_ok(&["eval", "--gold", &fixture("gold_comments.jsonl")]).stdout).unwrap();
+    assert!(md.contains("## By source style") && md.contains("| survey | 2 |") && md.contains("| n/a |"), "{md}");
+}
+
+#[test]
 fn transcripts_in_four_formats_become_turns_and_visit_measures() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -1,8 +1,11 @@
-//! Reads labelled data in the two JSON Lines shapes of `TAXONOMY.md` (segments, and
-//! transcripts whose turns are labelled) into flat labelled segments.
+//! Reads labelled data in the three JSON Lines shapes of `TAXONOMY.md` (segments;
+//! comments, whose sentences are labelled in order; transcripts, whose turns are) into
+//! labelled segments that keep their place in their comment or transcript, so that
+//! training and evaluation can give a model each segment with its context.
 //!
-//! Any label outside the taxonomy is an error naming the file and line: training or
-//! evaluating on a misspelt label would silently measure something else.
+//! Any label outside the taxonomy, and any segment whose categories break the rule
+//! "irritants = the categories of the irritant aspects", is an error naming the file and
+//! line: training or evaluating on a misspelt label would silently measure something else.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -10,17 +13,38 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{InputError, Location};
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::{irritants_of, AspectLabel, Irritant, IrritantSet, Sentiment};
+
+/// The style of standalone segments, which carry no `source`.
+pub const SEGMENT_STYLE: &str = "segment";
 
 /// One labelled segment (a sentence of a comment, or a transcript turn).
 #[derive(Debug, Clone)]
 pub struct LabelledSegment {
-    /// `id` of the line, with `#turn` appended for a transcript turn.
+    /// `id` of the line, with `#N` appended for the N-th sentence or turn (from 0).
     pub id: String,
+    /// The comment or transcript the segment belongs to (its own id for a lone segment).
+    pub unit: String,
     pub lang: String,
+    /// Where such text comes from: the comment's `source` (`report`, `review`, `social`,
+    /// `survey`), the transcript's channel (`phone`, `chat`), or [`SEGMENT_STYLE`].
+    pub style: String,
+    /// `shopper` or `staff`, for a transcript turn.
+    pub speaker: Option<String>,
     pub text: String,
     pub irritants: IrritantSet,
     pub sentiment: Sentiment,
+    /// The aspects the segment judges; `None` in data labelled before version 2.
+    pub aspects: Option<Vec<AspectLabel>>,
+}
+
+impl LabelledSegment {
+    /// The segment before this one in the same comment or transcript: the context a
+    /// reader has when reaching it. `data` is the slice this segment was read into.
+    pub fn previous(data: &[LabelledSegment], i: usize) -> Option<&LabelledSegment> {
+        let p = data.get(i.checked_sub(1)?)?;
+        (p.unit == data[i].unit).then_some(p)
+    }
 }
 
 /// The segments' texts normalised as a run normalises what it reads, in order, so models
@@ -31,30 +55,65 @@ pub fn normalised_texts(data: &[LabelledSegment]) -> Vec<String> {
 }
 
 #[derive(Deserialize)]
-struct SegmentLine {
+struct Line {
     id: String,
     #[serde(default)]
     lang: String,
-    text: Option<String>,
-    irritants: Option<Vec<String>>,
-    sentiment: Option<String>,
-    turns: Option<Vec<TurnLine>>,
+    source: Option<String>,
+    channel: Option<String>,
+    #[serde(flatten)]
+    unit: Option<Unit>,
+    sentences: Option<Vec<Unit>>,
+    turns: Option<Vec<Unit>>,
 }
 
 #[derive(Deserialize)]
-struct TurnLine {
+struct Unit {
     text: String,
     irritants: Vec<String>,
     sentiment: String,
+    aspects: Option<Vec<AspectLine>>,
+    speaker: Option<String>,
 }
 
-fn labels(loc: &Location, irritants: &[String], sentiment: &str) -> Result<(IrritantSet, Sentiment), InputError> {
+#[derive(Deserialize)]
+struct AspectLine {
+    aspect: String,
+    polarity: String,
+}
+
+fn labelled_unit(
+    loc: &Location,
+    what: &str,
+    u: &Unit,
+) -> Result<(IrritantSet, Sentiment, Option<Vec<AspectLabel>>), InputError> {
+    let err = |e: String| InputError::new(loc.clone(), format!("{what}: {e}"));
     let mut set = IrritantSet::default();
-    for i in irritants {
-        set.insert(i.parse::<Irritant>().map_err(|e| InputError::new(loc.clone(), e))?);
+    for i in &u.irritants {
+        set.insert(i.parse::<Irritant>().map_err(err)?);
     }
-    let s = sentiment.parse::<Sentiment>().map_err(|e| InputError::new(loc.clone(), e))?;
-    Ok((set, s))
+    let sentiment = u.sentiment.parse::<Sentiment>().map_err(err)?;
+    let aspects = match &u.aspects {
+        None => None,
+        Some(list) => {
+            let labels = list
+                .iter()
+                .map(|a| AspectLabel::parse(&a.aspect, &a.polarity))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(err)?;
+            let implied = irritants_of(&labels);
+            if implied != set {
+                let names = |s: IrritantSet| s.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+                return Err(err(format!(
+                    "irritants [{}] are not the categories of its irritant aspects [{}]",
+                    names(set),
+                    names(implied)
+                )));
+            }
+            Some(labels)
+        }
+    };
+    Ok((set, sentiment, aspects))
 }
 
 /// Reads one labelled JSONL file. Blank lines are skipped.
@@ -68,26 +127,37 @@ pub fn read_file(path: &Path) -> Result<Vec<LabelledSegment>, InputError> {
         if line.trim().is_empty() {
             continue;
         }
-        let l: SegmentLine = serde_json::from_str(&line)
+        let l: Line = serde_json::from_str(&line)
             .map_err(|e| InputError::new(loc.clone(), format!("not a labelled JSON object: {e}")))?;
-        if let Some(turns) = l.turns {
-            for (t, turn) in turns.into_iter().enumerate() {
-                let (irritants, sentiment) = labels(&loc, &turn.irritants, &turn.sentiment)?;
-                out.push(LabelledSegment {
-                    id: format!("{}#{}", l.id, t),
-                    lang: l.lang.clone(),
-                    text: turn.text,
-                    irritants,
-                    sentiment,
-                });
+        let (units, style, numbered) = match (l.sentences, l.turns, l.unit) {
+            (Some(s), None, _) => {
+                let source = l.source.ok_or_else(|| InputError::new(loc.clone(), "a comment needs its `source`"))?;
+                (s, source, true)
             }
-            continue;
-        }
-        let (Some(text), Some(irr), Some(sent)) = (l.text, l.irritants, l.sentiment) else {
-            return Err(InputError::new(loc, "a labelled line needs `text`, `irritants` and `sentiment`, or `turns`"));
+            (None, Some(t), _) => (t, l.channel.unwrap_or_else(|| "transcript".into()), true),
+            (None, None, Some(u)) => (vec![u], SEGMENT_STYLE.to_string(), false),
+            _ => {
+                return Err(InputError::new(
+                    loc,
+                    "a labelled line needs `text`, `irritants` and `sentiment`, or `sentences`, or `turns`",
+                ))
+            }
         };
-        let (irritants, sentiment) = labels(&loc, &irr, &sent)?;
-        out.push(LabelledSegment { id: l.id, lang: l.lang, text, irritants, sentiment });
+        for (t, u) in units.into_iter().enumerate() {
+            let what = if numbered { format!("unit {}", t + 1) } else { "segment".into() };
+            let (irritants, sentiment, aspects) = labelled_unit(&loc, &what, &u)?;
+            out.push(LabelledSegment {
+                id: if numbered { format!("{}#{}", l.id, t) } else { l.id.clone() },
+                unit: l.id.clone(),
+                lang: l.lang.clone(),
+                style: style.clone(),
+                speaker: u.speaker,
+                text: u.text,
+                irritants,
+                sentiment,
+                aspects,
+            });
+        }
     }
     Ok(out)
 }
@@ -99,4 +169,56 @@ pub fn read_files(paths: &[impl AsRef<Path>]) -> Result<Vec<LabelledSegment>, In
         all.extend(read_file(p.as_ref())?);
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<LabelledSegment>, InputError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gold.jsonl");
+        std::fs::write(&path, text).unwrap();
+        read_file(&path)
+    }
+
+    #[test]
+    fn reads_the_three_shapes_with_their_context() {
+        let data = read(concat!(
+            r#"{"id": "s1", "lang": "fr", "text": "Pas d'attente.", "irritants": [], "sentiment": "positive", "aspects": [{"aspect": "physical.wait", "polarity": "praise"}]}"#,
+            "\n",
+            r#"{"id": "c1", "lang": "en", "source": "review", "sentences": [{"text": "ordered for pickup", "irritants": [], "sentiment": "neutral", "aspects": []}, {"text": "never sent lol", "irritants": ["phygital_bridge"], "sentiment": "negative", "aspects": [{"aspect": "phygital_bridge.click_collect", "polarity": "irritant"}]}]}"#,
+            "\n\n",
+            r#"{"id": "t1", "lang": "en", "channel": "phone", "turns": [{"speaker": "shopper", "text": "On hold for ages.", "irritants": ["digital"], "sentiment": "negative"}]}"#,
+            "\n"
+        ))
+        .unwrap();
+        let ids: Vec<&str> = data.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["s1", "c1#0", "c1#1", "t1#0"]);
+        let styles: Vec<&str> = data.iter().map(|s| s.style.as_str()).collect();
+        assert_eq!(styles, [SEGMENT_STYLE, "review", "review", "phone"]);
+        assert_eq!(LabelledSegment::previous(&data, 2).map(|s| s.text.as_str()), Some("ordered for pickup"));
+        assert!(LabelledSegment::previous(&data, 1).is_none(), "a comment's first sentence has no context");
+        assert!(LabelledSegment::previous(&data, 3).is_none(), "context never crosses units");
+        assert_eq!(data[2].aspects.as_ref().unwrap()[0].name(), "phygital_bridge.click_collect");
+        assert!(data[3].aspects.is_none(), "turns labelled before version 2 have unknown aspects");
+        assert_eq!(data[3].speaker.as_deref(), Some("shopper"));
+    }
+
+    #[test]
+    fn a_category_without_its_aspect_is_an_error_naming_the_line() {
+        let e = read(concat!(
+            "\n",
+            r#"{"id": "s1", "lang": "fr", "text": "x", "irritants": ["digital"], "sentiment": "negative", "aspects": [{"aspect": "physical.wait", "polarity": "irritant"}]}"#
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("row 2") && e.contains("irritants [digital]") && e.contains("[physical]"), "{e}");
+        let e = read(r#"{"id": "s1", "text": "x", "irritants": [], "sentiment": "neutral", "aspects": [{"aspect": "physical.queue", "polarity": "praise"}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown aspect \"physical.queue\""), "{e}");
+        let e = read(r#"{"id": "c1", "sentences": []}"#).unwrap_err().to_string();
+        assert!(e.contains("source"), "{e}");
+    }
 }

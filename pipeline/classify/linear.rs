@@ -281,7 +281,7 @@ impl LinearModel {
         for c in irritants.iter() {
             evidence.extend(Evidence::strongest(c, distinct.iter().map(|(t, w)| (terms[*t].as_str(), w))));
         }
-        Prediction { irritant_probs, irritants, sentiment_probs, sentiment, evidence }
+        Prediction { irritant_probs, irritants, sentiment_probs, sentiment, evidence, aspects: Vec::new() }
     }
 }
 

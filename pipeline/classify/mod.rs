@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::{AspectLabel, Irritant, IrritantSet, Sentiment};
 
 /// One term that pushed a category up: a word or a pair of words of the segment and its
 /// contribution to the category's logit.
@@ -63,6 +63,17 @@ pub struct Prediction {
     pub sentiment: Sentiment,
     /// For each predicted category, the terms that pushed it most, strongest first.
     pub evidence: Vec<Evidence>,
+    /// Predicted aspects with their probabilities, for models that predict aspects
+    /// ([`Classifier::predicts_aspects`]); empty otherwise.
+    pub aspects: Vec<(AspectLabel, f32)>,
+}
+
+/// A segment to classify, with the segment before it in its comment or transcript (the
+/// sentence or turn a reader has just read), both normalised.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentInput<'a> {
+    pub text: &'a str,
+    pub previous: Option<&'a str>,
 }
 
 /// A segment classifier. Implementations must be deterministic: the same input gives the
@@ -79,6 +90,16 @@ pub trait Classifier: Send + Sync {
     /// Implementations spread the work over the current rayon pool; callers hand over
     /// large batches (an encoder batches by length within them).
     fn classify_batch(&self, texts: &[&str]) -> Result<Vec<Prediction>>;
+    /// Classifies segments given with their context, in order. The models of this version
+    /// read each segment alone, which is what the default does.
+    fn classify_in_context(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
+        let texts: Vec<&str> = inputs.iter().map(|s| s.text).collect();
+        self.classify_batch(&texts)
+    }
+    /// Whether [`Prediction::aspects`] is filled.
+    fn predicts_aspects(&self) -> bool {
+        false
+    }
 }
 
 /// The name of the model that `irritant run` uses when none is given.

@@ -431,12 +431,12 @@ pub fn render_card(card: &ModelCard) -> String {
         );
         let _ = writeln!(s, "| category | precision | recall | F1 | support |\n|---|---|---|---|---|");
         for (k, c) in &i.per_class {
-            let _ = writeln!(s, "| {k} | {:.3} | {:.3} | {:.3} | {} |", c.precision, c.recall, c.f1, c.support);
+            let _ = writeln!(s, "| {k} | {} |", c.markdown_cells());
         }
         let _ = writeln!(
             s,
             "\nIrritants: macro F1 {:.3}, micro F1 {:.3}, exact match {:.3}, any-irritant F1 {:.3}.  \nSentiment: accuracy {:.3}, macro F1 {:.3}.",
-            i.macro_f1, i.micro_f1, i.exact_match, i.any.f1, se.accuracy, se.macro_f1
+            i.macro_f1, i.micro_f1, i.exact_match, i.any.f1.unwrap_or(0.0), se.accuracy, se.macro_f1
         );
     }
     if let Some(cv) = &card.cross_validation {
@@ -465,10 +465,14 @@ mod tests {
     fn seg(text: &str, irr: &[Irritant], s: Sentiment) -> LabelledSegment {
         LabelledSegment {
             id: text.into(),
+            unit: text.into(),
             lang: "fr".into(),
+            style: crate::classify::labelled::SEGMENT_STYLE.into(),
+            speaker: None,
             text: text.into(),
             irritants: irr.iter().copied().collect(),
             sentiment: s,
+            aspects: None,
         }
     }
 

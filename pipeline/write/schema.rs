@@ -289,9 +289,27 @@ pub fn rejects() -> SchemaRef {
 /// `predictions.parquet` of `irritant eval`: one row per gold segment or turn.
 pub fn predictions() -> SchemaRef {
     let mut f = vec![
-        col("id", DataType::Utf8, false, "Gold id (`#N` appended for turn N of a transcript)."),
+        col("id", DataType::Utf8, false, "Gold id (`#N` appended for sentence or turn N of a comment or transcript)."),
+        col(
+            "unit",
+            DataType::Utf8,
+            false,
+            "The comment or transcript the segment belongs to (its own id for a lone segment).",
+        ),
+        col(
+            "style",
+            dict(),
+            false,
+            "Source style: `report`, `review`, `social`, `survey`, `phone`, `chat` or `segment`.",
+        ),
         col("lang", dict(), false, "Language given by the gold file."),
         col("text", DataType::Utf8, false, "The gold text."),
+        col(
+            "gold_aspects",
+            string_list(),
+            true,
+            "Gold aspects as `aspect:polarity`; null in data labelled before aspects.",
+        ),
         col("gold_irritants", string_list(), false, "Gold categories."),
         col("irritants", string_list(), false, "Predicted categories."),
     ];

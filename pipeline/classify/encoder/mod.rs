@@ -169,6 +169,7 @@ impl EncoderClassifier {
                     sentiment_probs,
                     sentiment: Sentiment::ALL[argmax(&sentiment_probs)],
                     evidence: Vec::new(),
+                    aspects: Vec::new(),
                 }
             }
         }
