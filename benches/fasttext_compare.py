@@ -4,11 +4,12 @@ Run from the repository root (needs `pip install fasttext==0.9.3`, which compile
 
     python3 benches/fasttext_compare.py
 
-Both models are fitted on the train split (data/labelled/train.jsonl and the turns of
-data/labelled/transcripts/train.jsonl). Their choices are made on the dev
-split only (segments and transcript turns): fastText's hyper-parameters (a small grid) and, for both, the per-category
-decision thresholds. Both are then scored once on data/labelled/test.jsonl with the same
-metric definitions as `irritant eval` (macro F1 = mean of the per-class F1s). fastText is
+Both models are fitted on the train split (data/labelled/train.jsonl, the sentences of
+data/labelled/comments/train.jsonl and the turns of data/labelled/transcripts/train.jsonl).
+Their choices are made on the dev split only (the same three shapes): fastText's
+hyper-parameters (a small grid) and, for both, the per-category decision thresholds. Both
+are then scored once on the test split of the three shapes with the same metric
+definitions as `irritant eval` (macro F1 = mean of the per-class F1s). fastText is
 used as a skilled user would: one one-vs-all model for the multi-label irritants (with
 the same word bigrams and character 3..5-grams as irritant), one softmax model for
 sentiment, text lower-cased with punctuation split off. Throughput is measured on the
@@ -40,8 +41,8 @@ def read(path):
             if not line.strip():
                 continue
             o = json.loads(line)
-            if "turns" in o:
-                rows.extend(o["turns"])
+            if "turns" in o or "sentences" in o:
+                rows.extend(o.get("turns") or o["sentences"])
             else:
                 rows.append(o)
     return rows
@@ -117,20 +118,21 @@ def decide(probs, thresholds):
     return [{c for c in LABELS if p.get(c, 0) >= thresholds[c]} for p in probs]
 
 
-def irritant_eval(model_dir, gold_path, threads):
+def irritant_eval(model_dir, gold_paths, threads):
+    gold = [a for p in gold_paths for a in ("--gold", p)]
     out = subprocess.run(
-        [BIN, "eval", "--model", model_dir, "--gold", gold_path, "--json", "--threads", str(threads)],
+        [BIN, "eval", "--model", model_dir, *gold, "--json", "--threads", str(threads)],
         check=True, capture_output=True, text=True,
     )
     return json.loads(out.stdout)
 
 
 def main():
-    lab = lambda f: os.path.join(ROOT, "data/labelled", f)
-    train = read(lab("train.jsonl")) + read(lab("transcripts/train.jsonl"))
-    dev = read(lab("dev.jsonl")) + read(lab("transcripts/dev.jsonl"))
-    test_path = os.path.join(ROOT, "data/labelled/test.jsonl")
-    test = read(test_path)
+    split = lambda s: [os.path.join(ROOT, "data/labelled", f"{shape}{s}.jsonl") for shape in ("", "comments/", "transcripts/")]
+    train = [r for p in split("train") for r in read(p)]
+    dev = [r for p in split("dev") for r in read(p)]
+    test_paths = split("test")
+    test = [r for p in test_paths for r in read(p)]
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp(prefix="irritant-ft-")
 
@@ -138,12 +140,12 @@ def main():
     model_dir = os.path.join(tmp, "linear")
     t0 = time.perf_counter()
     subprocess.run(
-        [BIN, "train", "--data", lab("train.jsonl"), "--data", lab("transcripts/train.jsonl"),
-         "--dev", lab("dev.jsonl"), "--dev", lab("transcripts/dev.jsonl"), "--out", model_dir],
+        [BIN, "train", *[a for p in split("train") for a in ("--data", p)],
+         *[a for p in split("dev") for a in ("--dev", p)], "--out", model_dir],
         check=True, capture_output=True,
     )
     irr_train_s = time.perf_counter() - t0
-    irr = irritant_eval(model_dir, test_path, 0)
+    irr = irritant_eval(model_dir, test_paths, 0)
 
     # fastText: grid on dev, thresholds on dev.
     ft_irr_path, ft_sent_path = os.path.join(tmp, "irr.txt"), os.path.join(tmp, "sent.txt")
@@ -200,8 +202,8 @@ def main():
             ft_irr.f.predict(prep(t), -1, 0.0, "strict")
             ft_sent.f.predict(prep(t), 1, 0.0, "strict")
     ft_rate = n / (time.perf_counter() - t0)
-    irr_rate_1 = irritant_eval(model_dir, big, 1)["predict_segments_per_second"]
-    irr_all = irritant_eval(model_dir, big, 0)
+    irr_rate_1 = irritant_eval(model_dir, [big], 1)["predict_segments_per_second"]
+    irr_all = irritant_eval(model_dir, [big], 0)
     irr_rate_all, threads = irr_all["predict_segments_per_second"], irr_all["threads"]
 
     print(f"Test split: {len(test)} segments; train {len(train)}, dev {len(dev)}. fastText settings chosen on dev: "
