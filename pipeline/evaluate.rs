@@ -70,6 +70,8 @@ pub struct GroupReport {
     pub sentiment: SentimentScores,
     /// Comment-level irritant scores of the group's comments and transcripts.
     pub comments: Option<CommentReport>,
+    /// Aspect figures of the group's segments labelled with aspects.
+    pub aspects: Option<AspectReport>,
 }
 
 /// Irritants judged per comment or transcript: the categories of its segments united, in
@@ -207,8 +209,14 @@ fn aspect_class(a: AspectLabel) -> usize {
     a.aspect * Polarity::ALL.len() + Polarity::ALL.iter().position(|p| *p == a.polarity).unwrap_or(0)
 }
 
-fn aspect_report(classifier: &dyn Classifier, gold: &[LabelledSegment], preds: &[Prediction]) -> Option<AspectReport> {
-    let labelled: Vec<usize> = (0..gold.len()).filter(|&i| gold[i].aspects.is_some()).collect();
+/// Aspect figures of the segments `idx` whose gold carries aspects.
+fn aspect_report(
+    classifier: &dyn Classifier,
+    gold: &[LabelledSegment],
+    preds: &[Prediction],
+    idx: &[usize],
+) -> Option<AspectReport> {
+    let labelled: Vec<usize> = idx.iter().copied().filter(|&i| gold[i].aspects.is_some()).collect();
     if labelled.is_empty() {
         return None;
     }
@@ -253,6 +261,7 @@ fn aspect_report(classifier: &dyn Classifier, gold: &[LabelledSegment], preds: &
 
 /// Figures for groups of segments, keyed by `key`.
 fn groups(
+    classifier: &dyn Classifier,
     gold: &[LabelledSegment],
     preds: &[Prediction],
     key: impl Fn(&LabelledSegment) -> &str,
@@ -273,6 +282,7 @@ fn groups(
                 irritants: irritant_scores(&gi, &pi),
                 sentiment: sentiment_scores(&gs, &ps),
                 comments: comment_scores(gold, preds, &idx),
+                aspects: aspect_report(classifier, gold, preds, &idx),
             };
             (k, r)
         })
@@ -370,9 +380,9 @@ pub fn evaluate(
             ece: expected_calibration_error(&sent_pairs),
         },
         comments: comment_scores(gold, &preds, &all),
-        aspects: aspect_report(classifier, gold, &preds),
-        by_lang: groups(gold, &preds, |s| s.lang.as_str()),
-        by_style: groups(gold, &preds, |s| s.style.as_str()),
+        aspects: aspect_report(classifier, gold, &preds, &all),
+        by_lang: groups(classifier, gold, &preds, |s| s.lang.as_str()),
+        by_style: groups(classifier, gold, &preds, |s| s.style.as_str()),
         worst_errors: errors,
         predict_segments_per_second: n as f64 / predict_seconds.max(1e-9),
         threads: rayon::current_num_threads(),

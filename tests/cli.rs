@@ -397,6 +397,9 @@ fn eval_reads_comments_and_reports_styles_comment_level_and_aspects() {
     assert_eq!(aspects["by_gold_aspect"]["third_party.delivery:irritant"]["support"], 1);
     assert!(aspects["by_gold_aspect"]["physical.ambiance:irritant"]["category_predicted"].is_null());
     assert!(aspects["scores"].is_null(), "the default model predicts no aspects: n/a, not zeros");
+    let survey = &r["by_style"]["survey"]["aspects"]["by_gold_aspect"];
+    assert_eq!(survey["physical.wait:irritant"]["support"], 1);
+    assert_eq!(survey["third_party.delivery:irritant"]["support"], 0, "gc2 is a social post");
     // French alone holds no digital, third-party or physical gold segment: those are n/a
     // and the macro F1 is the phygital F1 alone.
     let fr = &r["by_lang"]["fr"]["irritants"];

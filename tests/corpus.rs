@@ -32,6 +32,13 @@ fn raw_lines(name: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// At least these shares of French and English units.
+fn assert_languages(all: &[labelled::LabelledSegment], french: f64, english: f64) {
+    let share = |lang: &str| all.iter().filter(|s| s.lang == lang).count() as f64 / all.len() as f64;
+    assert!(share("fr") >= french, "French {:.3}", share("fr"));
+    assert!(share("en") >= english, "English {:.3}", share("en"));
+}
+
 #[test]
 fn segment_corpus_meets_its_counts() {
     let mut all = Vec::new();
@@ -43,10 +50,7 @@ fn segment_corpus_meets_its_counts() {
     let n = all.len();
     assert!(n >= 5000, "{n} segments");
     let share = |k: usize| k as f64 / n as f64;
-    let fr = all.iter().filter(|s| s.lang == "fr").count();
-    let en = all.iter().filter(|s| s.lang == "en").count();
-    assert!(share(fr) >= 0.55, "French {:.3}", share(fr));
-    assert!(share(en) >= 0.30, "English {:.3}", share(en));
+    assert_languages(&all, 0.55, 0.30);
     let mixed = raw.iter().filter(|r| r["mixed"] == true).count();
     assert!(mixed >= 100, "{mixed} mixed French/English segments");
     for c in irritant::taxonomy::Irritant::ALL {
@@ -107,10 +111,7 @@ fn comment_corpus_meets_its_counts() {
     let n = all.len();
     assert!(n >= 9000, "{n} sentences in comments");
     let share = |k: usize| k as f64 / n as f64;
-    let fr = all.iter().filter(|s| s.lang == "fr").count();
-    let en = all.iter().filter(|s| s.lang == "en").count();
-    assert!(share(fr) >= 0.40, "French {:.3}", share(fr));
-    assert!(share(en) >= 0.30, "English {:.3}", share(en));
+    assert_languages(&all, 0.40, 0.30);
     let mixed = raw.iter().filter(|r| r["mixed"] == true).count();
     assert!(mixed >= 30, "{mixed} mixed French/English comments");
     for source in ["review", "social", "survey", "report"] {
