@@ -23,7 +23,7 @@ use arrow::datatypes::Int32Type;
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
-use crate::classify::labelled::{normalised_texts, LabelledSegment, SEGMENT_STYLE};
+use crate::classify::labelled::{normalised_texts, LabelledSegment, Shape};
 use crate::classify::metrics::{
     fmt3, irritant_scores, label_scores, sentiment_scores, IrritantScores, LabelScores, SentimentScores,
 };
@@ -46,8 +46,8 @@ const ECE_BINS: usize = 10;
 pub struct IrritantReport {
     #[serde(flatten)]
     pub scores: IrritantScores,
-    /// 95% bootstrap interval of the macro F1.
-    pub macro_f1_ci95: [f64; 2],
+    /// 95% bootstrap interval of the macro F1 (`None` when there is nothing to measure).
+    pub macro_f1_ci95: Option<[f64; 2]>,
     /// Expected calibration error of the four category probabilities, pooled.
     pub ece: f64,
 }
@@ -57,7 +57,7 @@ pub struct IrritantReport {
 pub struct SentimentReport {
     #[serde(flatten)]
     pub scores: SentimentScores,
-    pub macro_f1_ci95: [f64; 2],
+    pub macro_f1_ci95: Option<[f64; 2]>,
     /// Expected calibration error of the top sentiment's probability.
     pub ece: f64,
 }
@@ -161,10 +161,13 @@ pub fn predict(classifier: &dyn Classifier, gold: &[LabelledSegment]) -> Result<
     classifier.classify_in_context(&inputs)
 }
 
-fn percentile_interval(mut v: Vec<f64>) -> [f64; 2] {
+fn percentile_interval(mut v: Vec<f64>) -> Option<[f64; 2]> {
+    if v.is_empty() {
+        return None;
+    }
     v.sort_by(f64::total_cmp);
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    [at(0.025), at(0.975)]
+    Some([at(0.025), at(0.975)])
 }
 
 /// Expected calibration error of (probability, outcome) pairs.
@@ -188,7 +191,7 @@ pub fn expected_calibration_error(pairs: &[(f32, bool)]) -> f64 {
 /// Comment-level scores of the comments and transcripts among segments `idx`.
 fn comment_scores(gold: &[LabelledSegment], preds: &[Prediction], idx: &[usize]) -> Option<CommentReport> {
     let mut units: BTreeMap<&str, (IrritantSet, IrritantSet)> = BTreeMap::new();
-    for &i in idx.iter().filter(|&&i| gold[i].style != SEGMENT_STYLE) {
+    for &i in idx.iter().filter(|&&i| gold[i].shape != Shape::Segment) {
         let u = units.entry(gold[i].unit.as_str()).or_default();
         u.0 = u.0.union(gold[i].irritants);
         u.1 = u.1.union(preds[i].irritants);
@@ -312,12 +315,10 @@ pub fn evaluate(
             let idx: Vec<usize> = (0..n).map(|_| rng.below(n)).collect();
             let pick_i = |v: &[IrritantSet]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
             let pick_s = |v: &[Sentiment]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
-            irr_f1.push(irritant_scores(&pick_i(&gi), &pick_i(&pi)).macro_f1);
-            sent_f1.push(sentiment_scores(&pick_s(&gs), &pick_s(&ps)).macro_f1);
+            // A resample with nothing to measure has no macro F1 and is left out.
+            irr_f1.extend(irritant_scores(&pick_i(&gi), &pick_i(&pi)).macro_f1);
+            sent_f1.extend(sentiment_scores(&pick_s(&gs), &pick_s(&ps)).macro_f1);
         }
-    } else {
-        irr_f1.push(0.0);
-        sent_f1.push(0.0);
     }
 
     let irr_pairs: Vec<(f32, bool)> = gold
@@ -453,6 +454,11 @@ pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Resu
     Ok(RecordBatch::try_new(schema::predictions(), cols)?)
 }
 
+/// A 95% interval as `lo–hi`, or "n/a".
+fn interval(ci: Option<[f64; 2]>) -> String {
+    ci.map_or_else(|| "n/a".to_string(), |[lo, hi]| format!("{lo:.3}–{hi:.3}"))
+}
+
 /// The report as Markdown for people.
 pub fn render_markdown(r: &EvalReport) -> String {
     let mut s = String::new();
@@ -469,8 +475,12 @@ pub fn render_markdown(r: &EvalReport) -> String {
     let _ = writeln!(s, "| any irritant | {} |", a.markdown_cells());
     let _ = writeln!(
         s,
-        "\nMacro F1 **{:.3}** (95% CI {:.3}–{:.3}), micro F1 {:.3}, exact match {:.3}, ECE {:.3}.\n",
-        i.scores.macro_f1, i.macro_f1_ci95[0], i.macro_f1_ci95[1], i.scores.micro_f1, i.scores.exact_match, i.ece
+        "\nMacro F1 **{}** (95% CI {}), micro F1 {}, exact match {:.3}, ECE {:.3}.\n",
+        fmt3(i.scores.macro_f1),
+        interval(i.macro_f1_ci95),
+        fmt3(i.scores.micro_f1),
+        i.scores.exact_match,
+        i.ece
     );
     let _ = writeln!(s, "## Sentiment\n\n| gold \\ predicted | negative | neutral | positive |\n|---|---|---|---|");
     for g in Sentiment::ALL {
@@ -479,17 +489,20 @@ pub fn render_markdown(r: &EvalReport) -> String {
     }
     let _ = writeln!(
         s,
-        "\nAccuracy **{:.3}**, macro F1 **{:.3}** (95% CI {:.3}–{:.3}), ECE {:.3}.\n",
-        se.scores.accuracy, se.scores.macro_f1, se.macro_f1_ci95[0], se.macro_f1_ci95[1], se.ece
+        "\nAccuracy **{:.3}**, macro F1 **{}** (95% CI {}), ECE {:.3}.\n",
+        se.scores.accuracy,
+        fmt3(se.scores.macro_f1),
+        interval(se.macro_f1_ci95),
+        se.ece
     );
     let _ = writeln!(s, "Classified {:.0} segments/s on {} thread(s).\n", r.predict_segments_per_second, r.threads);
     if let Some(c) = &r.comments {
         let _ = writeln!(
             s,
-            "## Comments\n\n{} comments and transcripts, categories united over their segments: macro F1 **{:.3}**, micro F1 {:.3}, exact match {:.3}, any-irritant F1 {}.\n",
+            "## Comments\n\n{} comments and transcripts, categories united over their segments: macro F1 **{}**, micro F1 {}, exact match {:.3}, any-irritant F1 {}.\n",
             c.n,
-            c.irritants.macro_f1,
-            c.irritants.micro_f1,
+            fmt3(c.irritants.macro_f1),
+            fmt3(c.irritants.micro_f1),
             c.irritants.exact_match,
             fmt3(c.irritants.any.f1)
         );
@@ -503,11 +516,15 @@ pub fn render_markdown(r: &EvalReport) -> String {
             let (cn, cf) = g
                 .comments
                 .as_ref()
-                .map_or(("0".into(), "n/a".into()), |c| (c.n.to_string(), format!("{:.3}", c.irritants.macro_f1)));
+                .map_or(("0".into(), "n/a".into()), |c| (c.n.to_string(), fmt3(c.irritants.macro_f1)));
             let _ = writeln!(
                 s,
-                "| {name} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {cn} | {cf} |",
-                g.n, g.irritants.macro_f1, g.irritants.micro_f1, g.sentiment.accuracy, g.sentiment.macro_f1
+                "| {name} | {} | {} | {} | {:.3} | {} | {cn} | {cf} |",
+                g.n,
+                fmt3(g.irritants.macro_f1),
+                fmt3(g.irritants.micro_f1),
+                g.sentiment.accuracy,
+                fmt3(g.sentiment.macro_f1)
             );
         }
         let _ = writeln!(s);
@@ -548,8 +565,10 @@ pub fn render_markdown(r: &EvalReport) -> String {
             Some(sc) => {
                 let _ = writeln!(
                     s,
-                    "\nAspect macro F1 **{:.3}** over the {} aspect-polarity classes present in gold, micro F1 {:.3}.\n",
-                    sc.macro_f1, sc.classes_in_gold, sc.micro_f1
+                    "\nAspect macro F1 **{}** over the {} aspect-polarity classes present in gold, micro F1 {}.\n",
+                    fmt3(sc.macro_f1),
+                    sc.classes_in_gold,
+                    fmt3(sc.micro_f1)
                 );
             }
             None => {
@@ -628,7 +647,8 @@ mod tests {
     fn segments_reach_the_model_with_the_one_before_in_their_unit() {
         let dir = tempfile::tempdir().unwrap();
         let gold = dir.path().join("gold.jsonl");
-        let unit = |t: &str| format!(r#"{{"text": "{t}", "irritants": [], "sentiment": "neutral"}}"#);
+        let unit =
+            |t: &str| format!(r#"{{"speaker": "staff", "text": "{t}", "irritants": [], "sentiment": "neutral"}}"#);
         let lines = [
             format!(r#"{{"id": "c1", "lang": "en", "source": "review", "sentences": [{}, {}]}}"#, unit("a"), unit("b")),
             r#"{"id": "s1", "lang": "en", "text": "c", "irritants": [], "sentiment": "neutral"}"#.to_string(),
@@ -645,10 +665,83 @@ mod tests {
         assert_eq!(with, [false, true, false, false, true, true]);
     }
 
+    /// Predicts `physical.wait` as an irritant where a text says "queue", and
+    /// `physical.welcome` as an irritant where it says "staff".
+    struct AspectProbe;
+    impl Classifier for AspectProbe {
+        fn id(&self) -> &str {
+            "aspect-probe"
+        }
+        fn sha256(&self) -> &str {
+            ""
+        }
+        fn classify_batch(&self, texts: &[&str]) -> Result<Vec<Prediction>> {
+            let label = |name: &str| AspectLabel::parse(name, "irritant").unwrap();
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    let mut aspects = Vec::new();
+                    if t.contains("queue") {
+                        aspects.push((label("physical.wait"), 0.9));
+                    }
+                    if t.contains("staff") {
+                        aspects.push((label("physical.welcome"), 0.8));
+                    }
+                    let irritants = crate::taxonomy::irritants_of(&aspects.iter().map(|a| a.0).collect::<Vec<_>>());
+                    Prediction {
+                        irritant_probs: Irritant::ALL.map(|c| irritants.contains(c) as u8 as f32),
+                        irritants,
+                        sentiment_probs: [1.0, 0.0, 0.0],
+                        sentiment: Sentiment::Negative,
+                        evidence: Vec::new(),
+                        aspects,
+                    }
+                })
+                .collect())
+        }
+        fn predicts_aspects(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn aspects_are_scored_per_aspect_and_polarity_for_models_that_predict_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let gold = dir.path().join("gold.jsonl");
+        let wait = r#"[{"aspect": "physical.wait", "polarity": "irritant"}]"#;
+        let welcome = r#"[{"aspect": "physical.welcome", "polarity": "praise"}]"#;
+        let s = |text: &str, irr: &str, aspects: &str| {
+            format!(r#"{{"text": "{text}", "irritants": [{irr}], "sentiment": "negative", "aspects": {aspects}}}"#)
+        };
+        std::fs::write(
+            &gold,
+            format!(
+                r#"{{"id": "c1", "lang": "en", "source": "survey", "sentences": [{}, {}, {}]}}"#,
+                s("long queue", r#""physical""#, wait),
+                s("lovely staff", "", welcome),
+                s("queue again", r#""physical""#, wait)
+            ),
+        )
+        .unwrap();
+        let data = crate::classify::labelled::read_file(&gold).unwrap();
+        let (report, _) = evaluate(&AspectProbe, &data, vec![]).unwrap();
+        let a = report.aspects.as_ref().unwrap();
+        let sc = a.scores.as_ref().expect("the probe predicts aspects");
+        assert_eq!(sc.per_class["physical.wait:irritant"].f1, Some(1.0));
+        assert_eq!(sc.per_class["physical.welcome:praise"].recall, Some(0.0), "praise read as an irritant");
+        let misread = &sc.per_class["physical.welcome:irritant"];
+        assert_eq!((misread.f1, misread.precision, misread.false_positives), (None, Some(0.0), 1));
+        assert_eq!(sc.classes_in_gold, 2);
+        assert_eq!(sc.macro_f1, Some(0.5));
+        assert_eq!(a.by_gold_aspect["physical.welcome:praise"].category_predicted, Some(1.0));
+        let md = render_markdown(&report);
+        assert!(md.contains("Aspect macro F1 **0.500** over the 2 aspect-polarity classes"), "{md}");
+    }
+
     #[test]
     fn interval_brackets_the_middle() {
         let v: Vec<f64> = (0..1000).map(|i| i as f64 / 1000.0).collect();
-        let [lo, hi] = percentile_interval(v);
+        let [lo, hi] = percentile_interval(v).unwrap();
         assert!((lo - 0.025).abs() < 0.002 && (hi - 0.975).abs() < 0.002);
     }
 }

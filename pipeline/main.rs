@@ -12,6 +12,7 @@ use irritant::classify::encoder::config::HeadConfig;
 use irritant::classify::encoder::onnx::{EncoderOptions, OnnxEncoder};
 use irritant::classify::features::FeatureConfig;
 use irritant::classify::linear::DenseInput;
+use irritant::classify::metrics::fmt3;
 use irritant::classify::{self, labelled, train};
 use irritant::evaluate;
 use irritant::ingest::checklist::Layout;
@@ -342,8 +343,11 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     eprintln!("irritant: trained {} on {} segments → {}", card.id, train_data.len(), out.display());
     if let (Some(i), Some(s)) = (&card.dev_irritants, &card.dev_sentiment) {
         eprintln!(
-            "dev: irritant macro F1 {:.3}, micro F1 {:.3}; sentiment accuracy {:.3}, macro F1 {:.3}",
-            i.macro_f1, i.micro_f1, s.accuracy, s.macro_f1
+            "dev: irritant macro F1 {}, micro F1 {}; sentiment accuracy {:.3}, macro F1 {}",
+            fmt3(i.macro_f1),
+            fmt3(i.micro_f1),
+            s.accuracy,
+            fmt3(s.macro_f1)
         );
     }
     Ok(())

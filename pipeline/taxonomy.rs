@@ -229,6 +229,9 @@ pub fn irritants_of(labels: &[AspectLabel]) -> IrritantSet {
 struct TaxonomyFile {
     version: u32,
     categories: Vec<String>,
+    sentiments: Vec<String>,
+    polarities: Vec<String>,
+    sources: Vec<String>,
     aspects: Vec<AspectEntry>,
 }
 
@@ -238,14 +241,26 @@ struct AspectEntry {
     about: String,
 }
 
+/// The contents of `data/taxonomy.json`, checked against the labels this code knows.
+struct Taxonomy {
+    version: u32,
+    sources: Vec<String>,
+    aspects: Vec<Aspect>,
+}
+
 /// The version of `TAXONOMY.md` that `data/taxonomy.json` mirrors.
 pub fn version() -> u32 {
-    taxonomy().0
+    taxonomy().version
 }
 
 /// Every aspect, in the order of `data/taxonomy.json` (grouped by category).
 pub fn aspects() -> &'static [Aspect] {
-    &taxonomy().1
+    &taxonomy().aspects
+}
+
+/// The `source` styles a labelled comment may have (`report`, `review`, `social`, `survey`).
+pub fn sources() -> &'static [String] {
+    &taxonomy().sources
 }
 
 /// Position of an aspect in [`aspects`].
@@ -253,13 +268,15 @@ pub fn aspect_index(name: &str) -> Option<usize> {
     aspects().iter().position(|a| a.name == name)
 }
 
-fn taxonomy() -> &'static (u32, Vec<Aspect>) {
-    static TAXONOMY: OnceLock<(u32, Vec<Aspect>)> = OnceLock::new();
+fn taxonomy() -> &'static Taxonomy {
+    static TAXONOMY: OnceLock<Taxonomy> = OnceLock::new();
     TAXONOMY.get_or_init(|| {
         let file: TaxonomyFile = serde_json::from_str(include_str!("../data/taxonomy.json"))
             .expect("data/taxonomy.json is valid (checked by the tests)");
-        let categories: Vec<&str> = Irritant::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(file.categories, categories, "data/taxonomy.json lists the categories of Irritant::ALL");
+        let names = |v: &[&'static str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(file.categories, names(&Irritant::ALL.map(Irritant::as_str)), "categories of Irritant::ALL");
+        assert_eq!(file.sentiments, names(&Sentiment::ALL.map(Sentiment::as_str)), "sentiments of Sentiment::ALL");
+        assert_eq!(file.polarities, names(&Polarity::ALL.map(Polarity::as_str)), "polarities of Polarity::ALL");
         let aspects = file
             .aspects
             .into_iter()
@@ -269,7 +286,7 @@ fn taxonomy() -> &'static (u32, Vec<Aspect>) {
                 Aspect { name: a.name, category, about: a.about }
             })
             .collect();
-        (file.version, aspects)
+        Taxonomy { version: file.version, sources: file.sources, aspects }
     })
 }
 
@@ -281,6 +298,7 @@ mod tests {
     fn taxonomy_file_has_every_aspect_of_the_contract() {
         assert_eq!(version(), 2);
         assert_eq!(aspects().len(), 22);
+        assert_eq!(sources(), ["report", "review", "social", "survey"]);
         for c in Irritant::ALL {
             assert!(aspects().iter().any(|a| a.category == c), "{c} has aspects");
         }

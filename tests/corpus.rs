@@ -198,7 +198,7 @@ struct SplitText {
     key: String,
 }
 
-/// Every text of a split (segments and transcript turns).
+/// Every text of a split (lone segments, sentences of comments and transcript turns).
 fn split_texts(split: &str) -> Vec<SplitText> {
     let mut out = Vec::new();
     for file in [format!("{split}.jsonl"), format!("comments/{split}.jsonl"), format!("transcripts/{split}.jsonl")] {

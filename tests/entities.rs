@@ -77,6 +77,7 @@ fn every_market_has_carriers_pickup_networks_and_partners() {
     for r in &all {
         let group = match r.kind.as_str() {
             "carrier" => "carrier",
+            "food_delivery_app" | "grocery_delivery_app" => "delivery_app",
             "relay_network" | "locker_network" => "pickup",
             "in_store_device" => "device",
             _ => "partner",

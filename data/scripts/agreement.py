@@ -32,10 +32,15 @@ def kappa(pairs):
 
 
 def f1(pairs):
+    """F1 of pass 2 against pass 1; None where pass 1 has no positive."""
     tp = sum(a and b for a, b in pairs)
     fp = sum(b and not a for a, b in pairs)
     fn = sum(a and not b for a, b in pairs)
     return None if tp + fn == 0 else (2 * tp / (2 * tp + fp + fn))
+
+
+def fmt(v):
+    return "n/a" if v is None or v != v else f"{v:.3f}"
 
 
 def main():
@@ -61,12 +66,13 @@ def main():
     for c in ORDER:
         pairs = [(c in cats(a), c in cats(b)) for a, b in both]
         f1s.append(f1(pairs))
-        print(f"| {c} | {sum(p[0] for p in pairs)} | {sum(p[1] for p in pairs)} | {kappa(pairs):.3f} | {f1s[-1]:.3f} |")
+        print(f"| {c} | {sum(p[0] for p in pairs)} | {sum(p[1] for p in pairs)} | {fmt(kappa(pairs))} | {fmt(f1s[-1])} |")
     pairs = [(bool(cats(a)), bool(cats(b))) for a, b in both]
-    print(f"| any irritant | {sum(p[0] for p in pairs)} | {sum(p[1] for p in pairs)} | {kappa(pairs):.3f} | {f1(pairs):.3f} |")
+    print(f"| any irritant | {sum(p[0] for p in pairs)} | {sum(p[1] for p in pairs)} | {fmt(kappa(pairs))} | {fmt(f1(pairs))} |")
     pairs = [(a["sentiment"], b["sentiment"]) for a, b in both]
-    print(f"| sentiment (3 classes) | | | {kappa(pairs):.3f} | |")
-    print(f"\nCategory macro F1 of pass 2 against pass 1: {sum(f1s) / len(f1s):.3f}")
+    print(f"| sentiment (3 classes) | | | {fmt(kappa(pairs))} | |")
+    defined = [f for f in f1s if f is not None]
+    print(f"\nCategory macro F1 of pass 2 against pass 1: {fmt(sum(defined) / len(defined) if defined else None)}")
     rows, aspect_f1 = [], []
     for name in ASPECTS:
         for pol in ("irritant", "praise"):
@@ -76,11 +82,11 @@ def main():
                 aspect_f1.append(f1(pairs))
             rows.append((name, pol, n1, sum(p[1] for p in pairs), kappa(pairs), f1(pairs)))
     print(f"Aspect macro F1 of pass 2 against pass 1 (aspect-polarity classes in pass 1): "
-          f"{sum(aspect_f1) / len(aspect_f1):.3f} over {len(aspect_f1)} classes\n")
+          f"{fmt(sum(aspect_f1) / len(aspect_f1) if aspect_f1 else None)} over {len(aspect_f1)} classes\n")
     print("| aspect | polarity | pass 1 | pass 2 | kappa | F1 |\n|---|---|---|---|---|---|")
     for name, pol, n1, n2, k, f in rows:
         if n1 or n2:
-            print(f"| {name} | {pol} | {n1} | {n2} | {k:.3f} | {'n/a' if f is None else f'{f:.3f}'} |")
+            print(f"| {name} | {pol} | {n1} | {n2} | {fmt(k)} | {fmt(f)} |")
 
 
 if __name__ == "__main__":

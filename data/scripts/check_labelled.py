@@ -173,12 +173,13 @@ def duplicates(new, old, errors):
     new_s, new_w = texts(new)
     old_s, old_w = texts(old)
     keys = {}
+    new_names = {name for name, _ in new_s}
     for name, t in old_s + new_s:
         ws = words(t)
         if len(ws) < 3:
             continue
         key = "".join(c for c in fold(t) if c.isalnum())
-        if key in keys and (name, t) in new_s:
+        if key in keys and name in new_names:
             errors.append(f"{name}: same text as {keys[key]}")
         keys.setdefault(key, name)
     for threshold, minimum, old_items, new_items in (

@@ -7,24 +7,38 @@
 //! "irritants = the categories of the irritant aspects", is an error naming the file and
 //! line: training or evaluating on a misspelt label would silently measure something else.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::error::{InputError, Location};
-use crate::taxonomy::{irritants_of, AspectLabel, Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::{self, irritants_of, AspectLabel, Irritant, IrritantSet, Sentiment};
 
-/// The style of standalone segments, which carry no `source`.
+/// The style of lone segments, which carry no `source`.
 pub const SEGMENT_STYLE: &str = "segment";
+
+/// Which of the three shapes of `TAXONOMY.md` a segment was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A line holding one segment.
+    Segment,
+    /// A sentence of a comment (`sentences`).
+    Comment,
+    /// A turn of a transcript (`turns`).
+    Transcript,
+}
 
 /// One labelled segment (a sentence of a comment, or a transcript turn).
 #[derive(Debug, Clone)]
 pub struct LabelledSegment {
     /// `id` of the line, with `#N` appended for the N-th sentence or turn (from 0).
     pub id: String,
-    /// The comment or transcript the segment belongs to (its own id for a lone segment).
+    /// The id of the comment or transcript the segment belongs to (its own id for a lone
+    /// segment); unique across the files read together.
     pub unit: String,
+    pub shape: Shape,
     pub lang: String,
     /// Where such text comes from: the comment's `source` (`report`, `review`, `social`,
     /// `survey`), the transcript's channel (`phone`, `chat`), or [`SEGMENT_STYLE`].
@@ -43,7 +57,7 @@ impl LabelledSegment {
     /// reader has when reaching it. `data` is the slice this segment was read into.
     pub fn previous(data: &[LabelledSegment], i: usize) -> Option<&LabelledSegment> {
         let p = data.get(i.checked_sub(1)?)?;
-        (p.unit == data[i].unit).then_some(p)
+        (p.shape != Shape::Segment && p.unit == data[i].unit).then_some(p)
     }
 }
 
@@ -54,6 +68,7 @@ pub fn normalised_texts(data: &[LabelledSegment]) -> Vec<String> {
     data.par_iter().map(|s| crate::normalise::normalise(&s.text).text).collect()
 }
 
+/// A line of any shape; which fields it must hold depends on the shape.
 #[derive(Deserialize)]
 struct Line {
     id: String,
@@ -61,17 +76,18 @@ struct Line {
     lang: String,
     source: Option<String>,
     channel: Option<String>,
-    #[serde(flatten)]
-    unit: Option<Unit>,
     sentences: Option<Vec<Unit>>,
     turns: Option<Vec<Unit>>,
+    #[serde(flatten)]
+    labels: Unit,
 }
 
+/// The labels of one segment, sentence or turn.
 #[derive(Deserialize)]
 struct Unit {
-    text: String,
-    irritants: Vec<String>,
-    sentiment: String,
+    text: Option<String>,
+    irritants: Option<Vec<String>>,
+    sentiment: Option<String>,
     aspects: Option<Vec<AspectLine>>,
     speaker: Option<String>,
 }
@@ -82,93 +98,132 @@ struct AspectLine {
     polarity: String,
 }
 
-fn labelled_unit(
-    loc: &Location,
-    what: &str,
-    u: &Unit,
-) -> Result<(IrritantSet, Sentiment, Option<Vec<AspectLabel>>), InputError> {
-    let err = |e: String| InputError::new(loc.clone(), format!("{what}: {e}"));
+/// A unit's labels, checked against the taxonomy and its rule.
+type Labels = (String, IrritantSet, Sentiment, Option<Vec<AspectLabel>>);
+
+fn labelled_unit(u: Unit) -> Result<Labels, String> {
+    let (Some(text), Some(irritants), Some(sentiment)) = (u.text, u.irritants, u.sentiment) else {
+        return Err("needs `text`, `irritants` and `sentiment`".into());
+    };
     let mut set = IrritantSet::default();
-    for i in &u.irritants {
-        set.insert(i.parse::<Irritant>().map_err(err)?);
+    for i in &irritants {
+        set.insert(i.parse::<Irritant>()?);
     }
-    let sentiment = u.sentiment.parse::<Sentiment>().map_err(err)?;
-    let aspects = match &u.aspects {
+    let sentiment = sentiment.parse::<Sentiment>()?;
+    let aspects = match u.aspects {
         None => None,
         Some(list) => {
-            let labels = list
-                .iter()
-                .map(|a| AspectLabel::parse(&a.aspect, &a.polarity))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(err)?;
+            let labels =
+                list.iter().map(|a| AspectLabel::parse(&a.aspect, &a.polarity)).collect::<Result<Vec<_>, _>>()?;
             let implied = irritants_of(&labels);
             if implied != set {
                 let names = |s: IrritantSet| s.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
-                return Err(err(format!(
+                return Err(format!(
                     "irritants [{}] are not the categories of its irritant aspects [{}]",
                     names(set),
                     names(implied)
-                )));
+                ));
             }
             Some(labels)
         }
     };
-    Ok((set, sentiment, aspects))
+    Ok((text, set, sentiment, aspects))
 }
+
+/// The units of a line, with its shape and style.
+fn shape_of(l: &mut Line) -> Result<(Shape, String, Vec<Unit>), String> {
+    let has_labels = l.labels.text.is_some() || l.labels.irritants.is_some() || l.labels.sentiment.is_some();
+    match (l.sentences.take(), l.turns.take(), has_labels) {
+        (Some(s), None, false) => {
+            let source = l.source.take().ok_or("a comment needs its `source`")?;
+            if !taxonomy::sources().contains(&source) {
+                return Err(format!("unknown source {source:?} (expected {})", taxonomy::sources().join(", ")));
+            }
+            Ok((Shape::Comment, source, s))
+        }
+        (None, Some(t), false) => {
+            let channel = l.channel.take().ok_or("a transcript needs its `channel`")?;
+            if !CHANNELS.contains(&channel.as_str()) {
+                return Err(format!("unknown channel {channel:?} (expected phone or chat)"));
+            }
+            Ok((Shape::Transcript, channel, t))
+        }
+        (None, None, _) => {
+            let unit = std::mem::replace(
+                &mut l.labels,
+                Unit { text: None, irritants: None, sentiment: None, aspects: None, speaker: None },
+            );
+            Ok((Shape::Segment, SEGMENT_STYLE.to_string(), vec![unit]))
+        }
+        _ => Err("a labelled line is one of three shapes: a segment (`text`, `irritants`, `sentiment`), a comment (`sentences`) or a transcript (`turns`), not several".into()),
+    }
+}
+
+const CHANNELS: [&str; 2] = ["phone", "chat"];
+const SPEAKERS: [&str; 2] = ["shopper", "staff"];
 
 /// Reads one labelled JSONL file. Blank lines are skipped.
 pub fn read_file(path: &Path) -> Result<Vec<LabelledSegment>, InputError> {
-    let file =
-        std::fs::File::open(path).map_err(|e| InputError::new(Location::file(path), format!("cannot open: {e}")))?;
+    read_files(&[path])
+}
+
+/// Reads several files, in order. An id used twice (in one file or across them) is an
+/// error: comment-level scores and context are gathered by id.
+pub fn read_files(paths: &[impl AsRef<Path>]) -> Result<Vec<LabelledSegment>, InputError> {
     let mut out = Vec::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let loc = Location::row(path, n as u64 + 1);
-        let line = line.map_err(|e| InputError::new(loc.clone(), format!("cannot read: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let l: Line = serde_json::from_str(&line)
-            .map_err(|e| InputError::new(loc.clone(), format!("not a labelled JSON object: {e}")))?;
-        let (units, style, numbered) = match (l.sentences, l.turns, l.unit) {
-            (Some(s), None, _) => {
-                let source = l.source.ok_or_else(|| InputError::new(loc.clone(), "a comment needs its `source`"))?;
-                (s, source, true)
+    let mut seen: HashMap<String, Location> = HashMap::new();
+    for path in paths {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path)
+            .map_err(|e| InputError::new(Location::file(path), format!("cannot open: {e}")))?;
+        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let loc = Location::row(path, n as u64 + 1);
+            let line = line.map_err(|e| InputError::new(loc.clone(), format!("cannot read: {e}")))?;
+            if line.trim().is_empty() {
+                continue;
             }
-            (None, Some(t), _) => (t, l.channel.unwrap_or_else(|| "transcript".into()), true),
-            (None, None, Some(u)) => (vec![u], SEGMENT_STYLE.to_string(), false),
-            _ => {
-                return Err(InputError::new(
-                    loc,
-                    "a labelled line needs `text`, `irritants` and `sentiment`, or `sentences`, or `turns`",
-                ))
+            let mut l: Line = serde_json::from_str(&line)
+                .map_err(|e| InputError::new(loc.clone(), format!("not a labelled JSON object: {e}")))?;
+            let (shape, style, units) = shape_of(&mut l).map_err(|e| InputError::new(loc.clone(), e))?;
+            if units.is_empty() {
+                return Err(InputError::new(loc, format!("{} has no units", l.id)));
             }
-        };
-        for (t, u) in units.into_iter().enumerate() {
-            let what = if numbered { format!("unit {}", t + 1) } else { "segment".into() };
-            let (irritants, sentiment, aspects) = labelled_unit(&loc, &what, &u)?;
-            out.push(LabelledSegment {
-                id: if numbered { format!("{}#{}", l.id, t) } else { l.id.clone() },
-                unit: l.id.clone(),
-                lang: l.lang.clone(),
-                style: style.clone(),
-                speaker: u.speaker,
-                text: u.text,
-                irritants,
-                sentiment,
-                aspects,
-            });
+            if let Some(first) = seen.insert(l.id.clone(), loc.clone()) {
+                return Err(InputError::new(loc, format!("id {:?} is already used at {first}", l.id)));
+            }
+            for (k, u) in units.into_iter().enumerate() {
+                let id = if shape == Shape::Segment { l.id.clone() } else { format!("{}#{k}", l.id) };
+                let what = match shape {
+                    Shape::Segment => "segment".to_string(),
+                    Shape::Comment => format!("sentence {} (`{id}`)", k + 1),
+                    Shape::Transcript => format!("turn {} (`{id}`)", k + 1),
+                };
+                let err = |e: String| InputError::new(loc.clone(), format!("{what}: {e}"));
+                let speaker = u.speaker.clone();
+                match (&speaker, shape) {
+                    (Some(s), Shape::Transcript) if !SPEAKERS.contains(&s.as_str()) => {
+                        return Err(err(format!("unknown speaker {s:?} (expected shopper or staff)")))
+                    }
+                    (None, Shape::Transcript) => return Err(err("a turn needs its `speaker`".into())),
+                    _ => {}
+                }
+                let (text, irritants, sentiment, aspects) = labelled_unit(u).map_err(err)?;
+                out.push(LabelledSegment {
+                    id,
+                    unit: l.id.clone(),
+                    shape,
+                    lang: l.lang.clone(),
+                    style: style.clone(),
+                    speaker,
+                    text,
+                    irritants,
+                    sentiment,
+                    aspects,
+                });
+            }
         }
     }
     Ok(out)
-}
-
-/// Reads several files, in order.
-pub fn read_files(paths: &[impl AsRef<Path>]) -> Result<Vec<LabelledSegment>, InputError> {
-    let mut all = Vec::new();
-    for p in paths {
-        all.extend(read_file(p.as_ref())?);
-    }
-    Ok(all)
 }
 
 #[cfg(test)]
@@ -220,5 +275,46 @@ mod tests {
         assert!(e.contains("unknown aspect \"physical.queue\""), "{e}");
         let e = read(r#"{"id": "c1", "sentences": []}"#).unwrap_err().to_string();
         assert!(e.contains("source"), "{e}");
+    }
+
+    #[test]
+    fn malformed_lines_are_errors_that_say_what_is_wrong() {
+        let turn = |speaker: &str| {
+            format!(r#"{{"speaker": "{speaker}", "text": "x", "irritants": [], "sentiment": "neutral"}}"#)
+        };
+        for (line, expected) in [
+            (r#"{"id": "s1", "text": "x", "sentiment": "neutral"}"#.to_string(), "needs `text`, `irritants` and `sentiment`"),
+            (r#"{"id": "s1", "text": "x", "irritants": "physical", "sentiment": "neutral"}"#.to_string(), "invalid type"),
+            (
+                r#"{"id": "c1", "source": "review", "text": "x", "sentences": [{"text": "y", "irritants": [], "sentiment": "neutral"}]}"#.to_string(),
+                "not several",
+            ),
+            (r#"{"id": "c1", "source": "review", "sentences": []}"#.to_string(), "c1 has no units"),
+            (r#"{"id": "c1", "source": "blog", "sentences": []}"#.to_string(), "unknown source \"blog\""),
+            (format!(r#"{{"id": "t1", "turns": [{}]}}"#, turn("staff")), "needs its `channel`"),
+            (format!(r#"{{"id": "t1", "channel": "fax", "turns": [{}]}}"#, turn("staff")), "unknown channel"),
+            (
+                format!(r#"{{"id": "t1", "channel": "chat", "turns": [{}, {}]}}"#, turn("staff"), turn("robot")),
+                "turn 2 (`t1#1`): unknown speaker \"robot\"",
+            ),
+        ] {
+            let e = read(&line).unwrap_err().to_string();
+            assert!(e.contains("row 1") && e.contains(expected), "{line}\n→ {e}");
+        }
+    }
+
+    #[test]
+    fn an_id_used_twice_is_an_error_even_across_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+        let line = r#"{"id": "c1", "lang": "en", "source": "survey", "sentences": [{"text": "slow", "irritants": [], "sentiment": "negative"}]}"#;
+        std::fs::write(&a, line).unwrap();
+        std::fs::write(&b, format!("\n{line}")).unwrap();
+        assert_eq!(read_files(&[&a]).unwrap().len(), 1);
+        let e = read_files(&[&a, &b]).unwrap_err().to_string();
+        assert!(
+            e.contains("b.jsonl, row 2") && e.contains("\"c1\" is already used at") && e.contains("a.jsonl, row 1"),
+            "{e}"
+        );
     }
 }

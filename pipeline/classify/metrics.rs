@@ -5,10 +5,11 @@
 //! counts), macro F1 (mean over the categories), and the exact-match ratio (all four
 //! decisions right). Aspects are multi-label too, one class per aspect and polarity.
 //! Sentiment is single-label: accuracy and macro F1 over the three classes. A class absent
-//! from the gold labels has no precision, recall or F1 (`null`, "n/a" in reports) and is
-//! left out of the macro averages, so a gold file without, say, phygital segments does not
-//! pull the macro F1 down with a zero it did not measure. A class present in gold but never
-//! predicted has precision 0.
+//! from the gold labels has no recall or F1 (`null`, "n/a" in reports) and is left out of
+//! the macro averages, so a gold file without, say, phygital segments does not pull the
+//! macro F1 down with a zero it did not measure; its false positives still show, in its
+//! precision (0) and in the micro F1. A class present in gold but never predicted has
+//! precision 0. A macro or micro F1 over nothing to measure is `None` too.
 
 use std::collections::BTreeMap;
 
@@ -16,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
 
-/// Precision, recall and F1 of one class, with the counts behind them; `None` when the
-/// class is absent from the gold labels.
+/// Precision, recall and F1 of one class, with the counts behind them. Recall and F1 are
+/// `None` when the class is absent from the gold labels; precision is `None` when it is
+/// also never predicted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassScores {
     pub precision: Option<f64>,
@@ -37,7 +39,7 @@ impl ClassScores {
         let r = ratio(tp, tp + fn_);
         let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
         ClassScores {
-            precision: defined.then_some(p),
+            precision: (defined || fp > 0).then_some(p),
             recall: defined.then_some(r),
             f1: defined.then_some(f1),
             support: tp + fn_,
@@ -68,14 +70,15 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
-/// Mean F1 of the classes present in gold (0 when none is).
-fn macro_f1<'a>(classes: impl Iterator<Item = &'a ClassScores>) -> f64 {
+/// Mean F1 of the classes present in gold (`None` when none is).
+fn macro_f1<'a>(classes: impl Iterator<Item = &'a ClassScores>) -> Option<f64> {
     let f1s: Vec<f64> = classes.filter_map(|c| c.f1).collect();
-    if f1s.is_empty() {
-        0.0
-    } else {
-        f1s.iter().sum::<f64>() / f1s.len() as f64
-    }
+    (!f1s.is_empty()).then(|| f1s.iter().sum::<f64>() / f1s.len() as f64)
+}
+
+/// F1 of pooled counts (`None` when there is nothing in gold nor predicted).
+fn micro_f1(tp: u64, fp: u64, fn_: u64) -> Option<f64> {
+    (tp + fp + fn_ > 0).then(|| 2.0 * tp as f64 / (2 * tp + fp + fn_) as f64)
 }
 
 /// Scores of a multi-label problem over named classes.
@@ -83,8 +86,8 @@ fn macro_f1<'a>(classes: impl Iterator<Item = &'a ClassScores>) -> f64 {
 pub struct LabelScores {
     /// Per class, keyed by name.
     pub per_class: BTreeMap<String, ClassScores>,
-    pub micro_f1: f64,
-    pub macro_f1: f64,
+    pub micro_f1: Option<f64>,
+    pub macro_f1: Option<f64>,
     /// Classes present in gold, over which the macro F1 is taken.
     pub classes_in_gold: usize,
 }
@@ -113,7 +116,7 @@ pub fn label_scores(names: &[String], gold: &[Vec<usize>], pred: &[Vec<usize>]) 
         .collect();
     let pooled = counts.iter().fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
     LabelScores {
-        micro_f1: ClassScores::from_counts(pooled.0, pooled.1, pooled.2).f1.unwrap_or(0.0),
+        micro_f1: micro_f1(pooled.0, pooled.1, pooled.2),
         macro_f1: macro_f1(per_class.values()),
         classes_in_gold: per_class.values().filter(|c| c.f1.is_some()).count(),
         per_class,
@@ -123,10 +126,10 @@ pub fn label_scores(names: &[String], gold: &[Vec<usize>], pred: &[Vec<usize>]) 
 /// Multi-label irritant scores.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IrritantScores {
-    /// Per category, keyed by label, in [`Irritant::ALL`] order.
+    /// Per category, keyed by label.
     pub per_class: BTreeMap<String, ClassScores>,
-    pub micro_f1: f64,
-    pub macro_f1: f64,
+    pub micro_f1: Option<f64>,
+    pub macro_f1: Option<f64>,
     pub exact_match: f64,
     /// "Any irritant" versus none.
     pub any: ClassScores,
@@ -136,7 +139,7 @@ pub struct IrritantScores {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SentimentScores {
     pub accuracy: f64,
-    pub macro_f1: f64,
+    pub macro_f1: Option<f64>,
     pub per_class: BTreeMap<String, ClassScores>,
     /// `confusion[gold][predicted]`, in [`Sentiment::ALL`] order.
     pub confusion: [[u64; 3]; 3],
@@ -210,9 +213,9 @@ mod tests {
         let absent = s.per_class["phygital_bridge"];
         assert_eq!((absent.support, absent.f1, absent.precision), (0, None, None), "absent from gold: n/a");
         // pooled: tp 2, fp 1, fn 2 -> p 2/3, r 1/2
-        assert!((s.micro_f1 - (2.0 * (2.0 / 3.0) * 0.5 / (2.0 / 3.0 + 0.5))).abs() < 1e-12);
+        assert!((s.micro_f1.unwrap() - (2.0 * (2.0 / 3.0) * 0.5 / (2.0 / 3.0 + 0.5))).abs() < 1e-12);
         // Over the three categories present in gold, not four.
-        assert!((s.macro_f1 - (0.5 + 1.0 + 0.0) / 3.0).abs() < 1e-12);
+        assert!((s.macro_f1.unwrap() - (0.5 + 1.0 + 0.0) / 3.0).abs() < 1e-12);
         assert!((s.exact_match - 0.25).abs() < 1e-12);
         assert_eq!((s.any.true_positives, s.any.false_positives, s.any.false_negatives), (2, 1, 1));
     }
@@ -238,10 +241,14 @@ mod tests {
         // a: tp 1, fn 1 -> p 1, r 1/2, F1 2/3; b: fn 1 -> F1 0; c: absent from gold.
         assert!((s.per_class["a"].f1.unwrap() - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(s.per_class["b"].f1, Some(0.0));
-        assert_eq!((s.per_class["c"].f1, s.per_class["c"].false_positives), (None, 2));
+        // c: absent from gold but predicted twice: no F1, precision 0, and in the micro F1.
+        let c = s.per_class["c"];
+        assert_eq!((c.f1, c.recall, c.precision, c.false_positives), (None, None, Some(0.0), 2));
         assert_eq!(s.classes_in_gold, 2);
-        assert!((s.macro_f1 - 1.0 / 3.0).abs() < 1e-12);
+        assert!((s.macro_f1.unwrap() - 1.0 / 3.0).abs() < 1e-12);
         // pooled: tp 1, fp 2, fn 2 -> p 1/3, r 1/3
-        assert!((s.micro_f1 - 1.0 / 3.0).abs() < 1e-12);
+        assert!((s.micro_f1.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        let nothing = label_scores(&names, &[vec![], vec![]], &[vec![], vec![]]);
+        assert_eq!((nothing.macro_f1, nothing.micro_f1, nothing.classes_in_gold), (None, None, 0));
     }
 }
