@@ -8,10 +8,11 @@
 //! (categories united per comment or transcript); for aspects, how often the model finds
 //! the category of each gold aspect, and P/R/F1 per aspect and polarity for models that
 //! predict aspects; the same per language and per source style; 95% bootstrap confidence
-//! intervals of both macro F1s (1,000 resamples, seeded); the expected calibration error
-//! of the probabilities (10 equal-width bins); and the worst errors. Classes absent from
-//! the gold are "n/a" and left out of macro averages. Every figure is computed by
-//! [`crate::classify::metrics`], the code that also fills the model cards.
+//! intervals of both macro F1s (1,000 resamples of whole comments and transcripts,
+//! seeded); the expected calibration error of the probabilities (10 equal-width bins); and
+//! the worst errors. Classes absent from the gold are "n/a" and left out of macro
+//! averages. Every figure is computed by [`crate::classify::metrics`], the code that also
+//! fills the model cards.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -188,6 +189,18 @@ pub fn expected_calibration_error(pairs: &[(f32, bool)]) -> f64 {
         .sum()
 }
 
+/// The segments of each comment or transcript (each lone segment alone), in order.
+fn unit_members(gold: &[LabelledSegment]) -> Vec<Vec<usize>> {
+    let mut units: Vec<Vec<usize>> = Vec::new();
+    for i in 0..gold.len() {
+        match LabelledSegment::previous(gold, i) {
+            Some(_) => units.last_mut().expect("a previous segment opened a unit").push(i),
+            None => units.push(vec![i]),
+        }
+    }
+    units
+}
+
 /// Comment-level scores of the comments and transcripts among segments `idx`.
 fn comment_scores(gold: &[LabelledSegment], preds: &[Prediction], idx: &[usize]) -> Option<CommentReport> {
     let mut units: BTreeMap<&str, (IrritantSet, IrritantSet)> = BTreeMap::new();
@@ -306,13 +319,17 @@ pub fn evaluate(
     let gs: Vec<Sentiment> = gold.iter().map(|s| s.sentiment).collect();
     let ps: Vec<Sentiment> = preds.iter().map(|p| p.sentiment).collect();
 
-    // Bootstrap: resample examples with replacement, score each resample.
+    // Bootstrap: resample whole comments and transcripts (lone segments one by one) with
+    // replacement, and score each resample. The sentences of a comment share a writer and
+    // a story, so resampling them one by one would understate the spread.
     let mut rng = SplitMix64(BOOTSTRAP_SEED);
     let n = gold.len();
+    let units = unit_members(gold);
     let (mut irr_f1, mut sent_f1) = (Vec::new(), Vec::new());
     if n > 0 {
         for _ in 0..BOOTSTRAP_SAMPLES {
-            let idx: Vec<usize> = (0..n).map(|_| rng.below(n)).collect();
+            let idx: Vec<usize> =
+                (0..units.len()).flat_map(|_| units[rng.below(units.len())].iter().copied()).collect();
             let pick_i = |v: &[IrritantSet]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
             let pick_s = |v: &[Sentiment]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
             // A resample with nothing to measure has no macro F1 and is left out.
@@ -663,6 +680,8 @@ mod tests {
         let data = crate::classify::labelled::read_file(&gold).unwrap();
         let with: Vec<bool> = predict(&ContextProbe, &data).unwrap().iter().map(|p| !p.irritants.is_empty()).collect();
         assert_eq!(with, [false, true, false, false, true, true]);
+        // The bootstrap draws the same units: the comment, the lone segment, the transcript.
+        assert_eq!(unit_members(&data), [vec![0, 1], vec![2], vec![3, 4, 5]]);
     }
 
     /// Predicts `physical.wait` as an irritant where a text says "queue", and
