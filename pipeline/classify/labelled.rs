@@ -83,7 +83,7 @@ struct Line {
 }
 
 /// The labels of one segment, sentence or turn.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct Unit {
     text: Option<String>,
     irritants: Option<Vec<String>>,
@@ -148,13 +148,7 @@ fn shape_of(l: &mut Line) -> Result<(Shape, String, Vec<Unit>), String> {
             }
             Ok((Shape::Transcript, channel, t))
         }
-        (None, None, _) => {
-            let unit = std::mem::replace(
-                &mut l.labels,
-                Unit { text: None, irritants: None, sentiment: None, aspects: None, speaker: None },
-            );
-            Ok((Shape::Segment, SEGMENT_STYLE.to_string(), vec![unit]))
-        }
+        (None, None, _) => Ok((Shape::Segment, SEGMENT_STYLE.to_string(), vec![std::mem::take(&mut l.labels)])),
         _ => Err("a labelled line is one of three shapes: a segment (`text`, `irritants`, `sentiment`), a comment (`sentences`) or a transcript (`turns`), not several".into()),
     }
 }

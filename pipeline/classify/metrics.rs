@@ -48,18 +48,16 @@ impl ClassScores {
             false_negatives: fn_,
         }
     }
+
+    /// The Markdown cells `precision | recall | F1 | support` of a report row.
+    pub fn markdown_cells(&self) -> String {
+        format!("{} | {} | {} | {}", fmt3(self.precision), fmt3(self.recall), fmt3(self.f1), self.support)
+    }
 }
 
 /// A figure with three decimals, or "n/a" when it is undefined.
 pub fn fmt3(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"))
-}
-
-impl ClassScores {
-    /// The Markdown cells `precision | recall | F1 | support` of a report row.
-    pub fn markdown_cells(&self) -> String {
-        format!("{} | {} | {} | {}", fmt3(self.precision), fmt3(self.recall), fmt3(self.f1), self.support)
-    }
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
