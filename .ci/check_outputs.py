@@ -94,6 +94,27 @@ def main() -> int:
     ).fetchone()[0]
     check(per_comment == 0, "n_segments matches segments.parquet for every comment")
 
+    seg, turn, asp = (out / "segments.parquet", out / "turns.parquet", out / "aspects.parquet")
+    listed = con.execute(
+        f"""SELECT (SELECT coalesce(sum(len(aspects)), 0) FROM read_parquet('{seg}'))
+                 + (SELECT coalesce(sum(len(aspects)), 0) FROM read_parquet('{turn}'))"""
+    ).fetchone()[0]
+    check(listed == rows["aspects.parquet"], f"aspects.parquet has one row per listed aspect ({listed})")
+    check(listed > 0, "the default model finds aspects in the sample data")
+    rule = con.execute(
+        f"""SELECT count(*) FROM read_parquet('{seg}') s
+            WHERE list_sort(irritants) <> list_sort(list_distinct(coalesce(
+                list_transform(list_filter(aspects, lambda a: a.polarity = 'irritant'), lambda a: a.category),
+                []::VARCHAR[])))"""
+    ).fetchone()[0]
+    check(rule == 0, f"every segment's categories are those of its irritant aspects ({rule} breaks)")
+    joined = con.execute(
+        f"""SELECT count(*) FROM read_parquet('{asp}') a
+            LEFT JOIN read_parquet('{seg}') s USING (comment_id, segment_index)
+            WHERE a.source = 'comment' AND s.comment_id IS NULL"""
+    ).fetchone()[0]
+    check(joined == 0, "aspects.parquet rows of comments join segments.parquet")
+
     print(f"{len(failures)} failed" if failures else "all output checks passed")
     return 1 if failures else 0
 

@@ -24,13 +24,14 @@ use arrow::datatypes::Int32Type;
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
-use crate::classify::labelled::{normalised_texts, LabelledSegment, Shape};
+use crate::classify::labelled::{inputs, prepared_texts, LabelledSegment, Shape};
 use crate::classify::metrics::{
-    fmt3, irritant_scores, label_scores, sentiment_scores, IrritantScores, LabelScores, SentimentScores,
+    aspect_class, aspect_class_names, fmt3, irritant_scores, sentiment_scores, IrritantScores, LabelScores,
+    SentimentScores,
 };
-use crate::classify::train::SplitMix64;
-use crate::classify::{Classifier, Prediction, SegmentInput};
-use crate::taxonomy::{aspects, AspectLabel, Irritant, IrritantSet, Polarity, Sentiment};
+use crate::classify::train::{aspect_scores, SplitMix64};
+use crate::classify::{Classifier, Prediction};
+use crate::taxonomy::{aspects, Irritant, IrritantSet, Polarity, Sentiment};
 use crate::write::schema;
 use crate::write::tables::push_irritants;
 
@@ -149,17 +150,11 @@ fn names(set: IrritantSet) -> Vec<String> {
     set.iter().map(|c| c.as_str().to_string()).collect()
 }
 
-/// Classifies the gold segments (normalised as in a run) in one batch, in order, each with
+/// Classifies the gold segments (prepared as in a run) in one batch, in order, each with
 /// the segment before it in its comment or transcript.
 pub fn predict(classifier: &dyn Classifier, gold: &[LabelledSegment]) -> Result<Vec<Prediction>> {
-    let texts = normalised_texts(gold);
-    let inputs: Vec<SegmentInput> = (0..gold.len())
-        .map(|i| SegmentInput {
-            text: &texts[i],
-            previous: LabelledSegment::previous(gold, i).map(|_| texts[i - 1].as_str()),
-        })
-        .collect();
-    classifier.classify_in_context(&inputs)
+    let texts = prepared_texts(gold);
+    classifier.classify(&inputs(gold, &texts))
 }
 
 fn percentile_interval(mut v: Vec<f64>) -> Option<[f64; 2]> {
@@ -216,15 +211,6 @@ fn comment_scores(gold: &[LabelledSegment], preds: &[Prediction], idx: &[usize])
     Some(CommentReport { n: g.len(), irritants: irritant_scores(&g, &p) })
 }
 
-/// The `aspect:polarity` class names, in taxonomy order, irritant before praise.
-pub fn aspect_class_names() -> Vec<String> {
-    aspects().iter().flat_map(|a| Polarity::ALL.map(|p| format!("{}:{}", a.name, p.as_str()))).collect()
-}
-
-fn aspect_class(a: AspectLabel) -> usize {
-    a.aspect * Polarity::ALL.len() + Polarity::ALL.iter().position(|p| *p == a.polarity).unwrap_or(0)
-}
-
 /// Aspect figures of the segments `idx` whose gold carries aspects.
 fn aspect_report(
     classifier: &dyn Classifier,
@@ -259,19 +245,7 @@ fn aspect_report(
             (n.clone(), GoldAspectRow { support, category_predicted: share })
         })
         .collect();
-    let scores = classifier.predicts_aspects().then(|| {
-        let classes = |v: Vec<AspectLabel>| {
-            let mut c: Vec<usize> = v.into_iter().map(aspect_class).collect();
-            c.sort_unstable();
-            c.dedup();
-            c
-        };
-        let g: Vec<Vec<usize>> =
-            labelled.iter().map(|&i| classes(gold[i].aspects.clone().unwrap_or_default())).collect();
-        let p: Vec<Vec<usize>> =
-            labelled.iter().map(|&i| classes(preds[i].aspects.iter().map(|(a, _)| *a).collect())).collect();
-        label_scores(&names, &g, &p)
-    });
+    let scores = if classifier.predicts_aspects() { aspect_scores(gold, preds, &labelled) } else { None };
     Some(AspectReport { n: labelled.len(), by_gold_aspect, scores })
 }
 
@@ -418,6 +392,7 @@ pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Resu
     let mut gold_aspects = ListBuilder::new(StringBuilder::new());
     let mut gold_irr = ListBuilder::new(StringBuilder::new());
     let mut pred_irr = ListBuilder::new(StringBuilder::new());
+    let mut pred_aspects = ListBuilder::new(StringBuilder::new());
     let mut probs: Vec<Float32Builder> = (0..4).map(|_| Float32Builder::new()).collect();
     let mut gold_sent = StringDictionaryBuilder::<Int32Type>::new();
     let mut pred_sent = StringDictionaryBuilder::<Int32Type>::new();
@@ -441,13 +416,17 @@ pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Resu
         }
         push_irritants(&mut gold_irr, g.irritants);
         push_irritants(&mut pred_irr, p.irritants);
-        for (b, v) in probs.iter_mut().zip(p.irritant_probs) {
-            b.append_value(v);
+        for a in &p.aspects {
+            pred_aspects.values().append_value(format!("{}:{}", a.label.name(), a.label.polarity.as_str()));
+        }
+        pred_aspects.append(true);
+        for (b, v) in probs.iter_mut().zip(&p.irritant_probs) {
+            b.append_value(*v);
         }
         gold_sent.append_value(g.sentiment.as_str());
         pred_sent.append_value(p.sentiment.as_str());
-        for (b, v) in sprobs.iter_mut().zip(p.sentiment_probs) {
-            b.append_value(v);
+        for (b, v) in sprobs.iter_mut().zip(&p.sentiment_probs) {
+            b.append_value(*v);
         }
         irr_ok.append_value(g.irritants == p.irritants);
         sent_ok.append_value(g.sentiment == p.sentiment);
@@ -461,6 +440,7 @@ pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Resu
         Arc::new(gold_aspects.finish()),
         Arc::new(gold_irr.finish()),
         Arc::new(pred_irr.finish()),
+        Arc::new(pred_aspects.finish()),
     ];
     cols.extend(probs.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     cols.push(Arc::new(gold_sent.finish()));
@@ -616,6 +596,8 @@ pub fn render_markdown(r: &EvalReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::{AspectScore, SegmentInput};
+    use crate::taxonomy::AspectLabel;
 
     #[test]
     fn calibration_error_of_perfect_and_overconfident_scores() {
@@ -635,22 +617,19 @@ mod tests {
         fn sha256(&self) -> &str {
             ""
         }
-        fn classify_batch(&self, _: &[&str]) -> Result<Vec<Prediction>> {
-            unreachable!("eval hands segments over with their context")
-        }
-        fn classify_in_context(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
+        fn classify(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
             Ok(inputs
                 .iter()
                 .map(|s| {
                     let with = s.previous.is_some();
                     Prediction {
-                        irritant_probs: [with as u8 as f32, 0.0, 0.0, 0.0],
+                        irritant_probs: vec![with as u8 as f32, 0.0, 0.0, 0.0],
                         irritants: if with {
                             [Irritant::Digital].into_iter().collect()
                         } else {
                             IrritantSet::default()
                         },
-                        sentiment_probs: [0.0, 1.0, 0.0],
+                        sentiment_probs: vec![0.0, 1.0, 0.0],
                         sentiment: Sentiment::Neutral,
                         evidence: Vec::new(),
                         aspects: Vec::new(),
@@ -694,23 +673,24 @@ mod tests {
         fn sha256(&self) -> &str {
             ""
         }
-        fn classify_batch(&self, texts: &[&str]) -> Result<Vec<Prediction>> {
+        fn classify(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
             let label = |name: &str| AspectLabel::parse(name, "irritant").unwrap();
-            Ok(texts
+            Ok(inputs
                 .iter()
-                .map(|t| {
+                .map(|s| {
+                    let t = s.text;
                     let mut aspects = Vec::new();
                     if t.contains("queue") {
-                        aspects.push((label("physical.wait"), 0.9));
+                        aspects.push(AspectScore { label: label("physical.wait"), probability: 0.9 });
                     }
                     if t.contains("staff") {
-                        aspects.push((label("physical.welcome"), 0.8));
+                        aspects.push(AspectScore { label: label("physical.welcome"), probability: 0.8 });
                     }
-                    let irritants = crate::taxonomy::irritants_of(&aspects.iter().map(|a| a.0).collect::<Vec<_>>());
+                    let irritants = crate::taxonomy::irritants_of(&aspects.iter().map(|a| a.label).collect::<Vec<_>>());
                     Prediction {
-                        irritant_probs: Irritant::ALL.map(|c| irritants.contains(c) as u8 as f32),
+                        irritant_probs: Irritant::ALL.iter().map(|c| irritants.contains(*c) as u8 as f32).collect(),
                         irritants,
-                        sentiment_probs: [1.0, 0.0, 0.0],
+                        sentiment_probs: vec![1.0, 0.0, 0.0],
                         sentiment: Sentiment::Negative,
                         evidence: Vec::new(),
                         aspects,

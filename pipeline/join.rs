@@ -10,7 +10,7 @@
 //! transcripts; dissonances are only looked for in visits that have some, since without
 //! text there is nothing to disagree with.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::classify::features::fold;
 use crate::classify::Prediction;
@@ -21,7 +21,7 @@ use crate::ingest::visits::{VisitMeta, Visits};
 use crate::normalise::language::Language;
 use crate::normalise::Normalised;
 use crate::segment::Span;
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::{AspectLabel, Irritant, IrritantSet, Sentiment};
 
 /// Normalised score at or above which a criterion counts as scored high.
 pub const HIGH_SCORE: f64 = 0.8;
@@ -54,6 +54,9 @@ pub struct ProcessedComment {
     pub spans: Vec<Span>,
     /// One prediction per span, in span order.
     pub predictions: Vec<Prediction>,
+    /// Per span, the characters of context the classifier read with it (the previous
+    /// span); 0 when it read the span alone.
+    pub context_chars: Vec<u32>,
 }
 
 /// A transcript after normalisation, segmentation and classification of its turns.
@@ -72,6 +75,9 @@ pub struct ProcessedTurn {
     pub spans: Vec<Span>,
     /// One prediction per span.
     pub predictions: Vec<Prediction>,
+    /// Per span, the characters of context the classifier read with it (the previous
+    /// span of the transcript, which may end the previous turn); 0 when none.
+    pub context_chars: Vec<u32>,
 }
 
 /// Cues, accent-folded, of a caller put on hold or transferred.
@@ -103,7 +109,7 @@ pub fn mentions_hold_or_transfer(text: &str) -> bool {
 }
 
 /// Remote-channel measures of the transcripts of a visit.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TranscriptTally {
     pub n_transcripts: u32,
     pub n_turns: u32,
@@ -117,6 +123,8 @@ pub struct TranscriptTally {
     pub shopper_irritants: IrritantSet,
     /// Categories raised in any turn.
     pub irritants: IrritantSet,
+    /// Aspects found in any turn, each once.
+    pub aspects: BTreeSet<AspectLabel>,
     pub shopper_turns: u32,
     pub shopper_negative_turns: u32,
 }
@@ -156,6 +164,7 @@ impl TranscriptTally {
             }
             let set: IrritantSet = p.predictions.iter().fold(IrritantSet::default(), |a, x| a.union(x.irritants));
             tally.irritants = tally.irritants.union(set);
+            tally.aspects.extend(p.predictions.iter().flat_map(|x| x.aspects.iter().map(|a| a.label)));
             if turn.role == Role::Shopper {
                 tally.shopper_turns += 1;
                 tally.shopper_irritants = tally.shopper_irritants.union(set);
@@ -180,6 +189,7 @@ impl TranscriptTally {
         self.hold_transfer_mentions += o.hold_transfer_mentions;
         self.shopper_irritants = self.shopper_irritants.union(o.shopper_irritants);
         self.irritants = self.irritants.union(o.irritants);
+        self.aspects.extend(o.aspects.iter().copied());
         self.shopper_turns += o.shopper_turns;
         self.shopper_negative_turns += o.shopper_negative_turns;
     }
@@ -196,7 +206,7 @@ impl TranscriptTally {
 }
 
 /// What the segments of some text add up to.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TextTally {
     pub n_comments: u32,
     pub n_segments: u32,
@@ -205,6 +215,8 @@ pub struct TextTally {
     pub n_negative: u32,
     pub sentiment_sum: f64,
     pub irritants: IrritantSet,
+    /// Aspects found in any segment, each once.
+    pub aspects: BTreeSet<AspectLabel>,
     /// Most negative sentiment seen.
     pub sentiment_min: Option<Sentiment>,
 }
@@ -219,6 +231,7 @@ impl TextTally {
                 t.per_category[c.index()] += 1;
             }
             t.irritants = t.irritants.union(p.irritants);
+            t.aspects.extend(p.aspects.iter().map(|a| a.label));
             if p.sentiment == Sentiment::Negative {
                 t.n_negative += 1;
             }
@@ -238,6 +251,7 @@ impl TextTally {
         self.n_negative += o.n_negative;
         self.sentiment_sum += o.sentiment_sum;
         self.irritants = self.irritants.union(o.irritants);
+        self.aspects.extend(o.aspects.iter().copied());
         self.sentiment_min = match (self.sentiment_min, o.sentiment_min) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -327,6 +341,11 @@ impl VisitRow {
         self.text.irritants.union(self.transcripts.irritants)
     }
 
+    /// Aspects found anywhere in the visit's text, each once, in taxonomy order.
+    pub fn aspects(&self) -> BTreeSet<AspectLabel> {
+        self.text.aspects.union(&self.transcripts.aspects).copied().collect()
+    }
+
     /// The visit has comments or transcripts.
     pub fn has_text(&self) -> bool {
         self.text.n_comments > 0 || self.transcripts.n_transcripts > 0
@@ -353,8 +372,8 @@ pub fn join_visits(
     ids.into_iter()
         .map(|id| {
             let visit_answers = by_visit.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            let text = texts.get(id).copied().unwrap_or_default();
-            let calls = transcripts.get(id).copied().unwrap_or_default();
+            let text = texts.get(id).cloned().unwrap_or_default();
+            let calls = transcripts.get(id).cloned().unwrap_or_default();
             let reported = text.irritants.union(calls.irritants);
             let has_text = text.n_comments > 0 || calls.n_transcripts > 0;
             let mut checklist = ScoreTally::default();

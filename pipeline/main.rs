@@ -10,7 +10,7 @@ use std::io::Write;
 
 use irritant::classify::encoder::config::HeadConfig;
 use irritant::classify::encoder::onnx::{EncoderOptions, OnnxEncoder};
-use irritant::classify::features::FeatureConfig;
+use irritant::classify::features::{FeatureConfig, Lexicon};
 use irritant::classify::linear::DenseInput;
 use irritant::classify::metrics::fmt3;
 use irritant::classify::{self, labelled, train};
@@ -177,6 +177,27 @@ struct TrainArgs {
     /// Value of a character n-gram relative to a word.
     #[arg(long, default_value_t = FeatureConfig::default().char_weight)]
     char_weight: f32,
+    /// Value of a word of the previous sentence or turn relative to a word of the segment (0: read each segment alone).
+    #[arg(long, default_value_t = FeatureConfig::default().context_weight)]
+    context_weight: f32,
+    /// A feature for the speaker's role in transcripts.
+    #[arg(long, default_value_t = FeatureConfig::default().speaker, action = clap::ArgAction::Set, value_name = "BOOL")]
+    speaker: bool,
+    /// Count letters repeated three times or more once ("trèèès").
+    #[arg(long, default_value_t = FeatureConfig::default().fold_elongations, action = clap::ArgAction::Set, value_name = "BOOL")]
+    fold_elongations: bool,
+    /// Read hashtags as their words ("#ServiceClientNul").
+    #[arg(long, default_value_t = FeatureConfig::default().split_hashtags, action = clap::ArgAction::Set, value_name = "BOOL")]
+    split_hashtags: bool,
+    /// Entity list whose names fire features for their kind and aspect (columns of data/entities.tsv); the project's list by default.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_entities")]
+    entities: Option<PathBuf>,
+    /// No entity features.
+    #[arg(long)]
+    no_entities: bool,
+    /// With --encoder: read each segment after its context as a sentence pair.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    encoder_pairs: bool,
     #[arg(long, default_value_t = train::TrainConfig::default().epochs)]
     epochs: u32,
     #[arg(long, default_value_t = train::TrainConfig::default().learning_rate)]
@@ -283,6 +304,10 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
             char_min: a.char_min,
             char_max: a.char_max,
             char_weight: a.char_weight,
+            context_weight: a.context_weight,
+            speaker: a.speaker,
+            fold_elongations: a.fold_elongations,
+            split_hashtags: a.split_hashtags,
         },
         epochs: a.epochs,
         learning_rate: a.learning_rate,
@@ -295,6 +320,17 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     if cfg.features.char_min > cfg.features.char_max {
         bail!("--char-min must not exceed --char-max");
     }
+    if !(0.0..=1.0).contains(&cfg.features.context_weight) {
+        bail!("--context-weight {}: choose between 0 and 1", cfg.features.context_weight);
+    }
+    let lexicon = match (&a.entities, a.no_entities) {
+        (_, true) => Lexicon::default(),
+        (Some(p), false) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Lexicon::from_entities_tsv(&text, &p.display().to_string())?
+        }
+        (None, false) => Lexicon::project(),
+    };
     let describe = |paths: &[PathBuf]| -> Result<(Vec<_>, Vec<_>)> {
         let mut all = Vec::new();
         let mut files = Vec::new();
@@ -311,8 +347,8 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         None => None,
         Some((enc, _)) => {
             let t = std::time::Instant::now();
-            let train_v = embed_segments(enc, &train_data, a.threads)?;
-            let dev_v = embed_segments(enc, &dev_data, a.threads)?;
+            let train_v = embed_segments(enc, &train_data, a.threads, a.encoder_pairs)?;
+            let dev_v = embed_segments(enc, &dev_data, a.threads, a.encoder_pairs)?;
             eprintln!(
                 "irritant: embedded {} segments with {} in {:.1} s",
                 train_v.len() + dev_v.len(),
@@ -323,16 +359,16 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         }
     };
     let dense = vectors.as_ref().map(|(enc, train_v, dev_v)| train::DenseData {
-        input: DenseInput::standardise(&enc.config.id, &enc.sha256, a.dense_weight, train_v),
+        input: DenseInput::standardise(&enc.config.id, &enc.sha256, a.dense_weight, a.encoder_pairs, train_v),
         train: train_v,
         dev: dev_v,
     });
     if dense.is_some() && a.cv.is_some() {
         bail!("--cv applies to the linear model only");
     }
-    let (model, mut card) = train::train(&train_data, train_files, &dev_data, dev_files, &cfg, dense)?;
+    let (model, mut card) = train::train(&train_data, train_files, &dev_data, dev_files, &cfg, &lexicon, dense)?;
     if let Some(k) = a.cv {
-        let cv = train::cross_validate(&train_data, &dev_data, k, &cfg)?;
+        let cv = train::cross_validate(&train_data, &dev_data, k, &cfg, &lexicon)?;
         eprintln!(
             "cross-validation ({k} folds): irritant macro F1 {:.3} ± {:.3}, sentiment macro F1 {:.3} ± {:.3}",
             cv.irritant_macro_f1_mean, cv.irritant_macro_f1_std, cv.sentiment_macro_f1_mean, cv.sentiment_macro_f1_std
@@ -353,12 +389,18 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-/// The encoder's vectors of labelled segments, normalised as in a run, in order.
-fn embed_segments(encoder: &OnnxEncoder, data: &[labelled::LabelledSegment], threads: usize) -> Result<Vec<Vec<f32>>> {
+/// The encoder's vectors of labelled segments, prepared as in a run, in order; with
+/// `pairs`, each read after its context.
+fn embed_segments(
+    encoder: &OnnxEncoder,
+    data: &[labelled::LabelledSegment],
+    threads: usize,
+    pairs: bool,
+) -> Result<Vec<Vec<f32>>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-    let texts = pool.install(|| labelled::normalised_texts(data));
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    pool.install(|| encoder.encode(&refs, false)).map(|v| v.into_iter().map(|e| e.vector).collect())
+    let texts = pool.install(|| labelled::prepared_texts(data));
+    let inputs = labelled::inputs(data, &texts);
+    pool.install(|| encoder.encode_segments(&inputs, false, pairs)).map(|v| v.into_iter().map(|e| e.vector).collect())
 }
 
 fn cmd_eval(a: EvalArgs) -> Result<()> {

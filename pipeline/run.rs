@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::classify::{self, Classifier, Prediction};
+use crate::classify::{self, Classifier, Prediction, SegmentInput};
 use crate::digest::sha256_file;
 use crate::ingest::checklist::{self, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
@@ -26,8 +26,8 @@ use crate::ingest::{expand_paths, ColumnNames, Format, InputKind, Reject};
 use crate::join::{
     join_visits, LangSource, ProcessedComment, ProcessedTranscript, ProcessedTurn, TextTally, TranscriptTally,
 };
+use crate::normalise::clean_text;
 use crate::normalise::language::{Language, LanguageDetector};
-use crate::normalise::{normalise, Normalised};
 use crate::redact::{RedactionCounts, Redactor};
 use crate::segment::{segment, SegmentRules, Span};
 use crate::write::atomic::{write_file_atomically, Staging};
@@ -104,9 +104,10 @@ impl Default for RunConfig {
 }
 
 /// Output files, in the order they are committed (the manifest last).
-pub const OUTPUTS: [&str; 7] = [
+pub const OUTPUTS: [&str; 8] = [
     "segments.parquet",
     "turns.parquet",
+    "aspects.parquet",
     "comments.parquet",
     "visits.parquet",
     "checklist.parquet",
@@ -126,25 +127,20 @@ fn input_file(input: &str, path: &Path, format: &str, records: u64) -> Result<In
     })
 }
 
-/// What every text goes through before it is segmented: normalisation, then redaction
-/// of personal data when asked, so offsets point into the text that is written.
-pub fn clean_text(raw: &str, redactor: Option<&Redactor>) -> (Normalised, RedactionCounts) {
-    let mut normalised = normalise(raw);
-    let mut counts = RedactionCounts::default();
-    if let Some(r) = redactor {
-        let (text, c) = r.redact(&normalised.text);
-        normalised.text = text;
-        counts = c;
-    }
-    (normalised, counts)
-}
+/// A text to classify: its normalised text, its segments, and its speaker's role.
+type Text<'a> = (&'a str, &'a [Span], Option<&'a str>);
 
 /// The shared, read-only parts of the per-text work.
 pub struct TextPipeline<'a> {
     pub detector: &'a LanguageDetector,
     pub classifier: &'a dyn Classifier,
     pub rules: &'a SegmentRules,
+    /// Redacts the texts written, unless the run keeps personal data.
     pub redactor: Option<&'a Redactor>,
+    /// Redacts what the classifier reads, always: a model reads text the way it was
+    /// trained and scored ([`crate::normalise::clean_text`] with redaction), so its
+    /// decisions do not depend on whether the run writes personal data.
+    pub model_redactor: &'a Redactor,
 }
 
 impl TextPipeline<'_> {
@@ -157,7 +153,18 @@ impl TextPipeline<'_> {
             None => (self.detector.detect(&normalised.text), LangSource::Detected),
         };
         let spans = segment(&normalised.text, self.rules);
-        (ProcessedComment { comment, normalised, lang, lang_source, spans, predictions: Vec::new() }, counts)
+        (
+            ProcessedComment {
+                comment,
+                normalised,
+                lang,
+                lang_source,
+                spans,
+                predictions: Vec::new(),
+                context_chars: Vec::new(),
+            },
+            counts,
+        )
     }
 
     /// The same for each turn of a transcript; the language is the input's or detected on
@@ -171,7 +178,7 @@ impl TextPipeline<'_> {
                 let (normalised, c) = clean_text(&turn.text, self.redactor);
                 counts.add(&c);
                 let spans = segment(&normalised.text, self.rules);
-                ProcessedTurn { normalised, spans, predictions: Vec::new() }
+                ProcessedTurn { normalised, spans, predictions: Vec::new(), context_chars: Vec::new() }
             })
             .collect();
         let lang = match transcript.lang.as_deref().and_then(Language::from_code) {
@@ -185,37 +192,85 @@ impl TextPipeline<'_> {
     }
 
     /// Classifies every segment of a batch of comments in one call, so the classifier
-    /// sees many segments at once (an encoder batches them by length).
+    /// sees many segments at once (an encoder batches them by length); each sentence
+    /// comes with the one before it in its comment.
     pub fn classify_comments(&self, batch: &mut [ProcessedComment]) -> Result<()> {
-        let predictions =
-            self.classify_texts(batch.iter().map(|p| (p.normalised.text.as_str(), p.spans.as_slice())))?;
-        for (p, pr) in batch.iter_mut().zip(predictions) {
-            p.predictions = pr;
+        let texts = batch.iter().map(|p| (p.normalised.text.as_str(), p.spans.as_slice(), None));
+        let units: Vec<Vec<Text>> = texts.map(|t| vec![t]).collect();
+        let (predictions, context) = self.classify_units(&units)?;
+        for ((p, pr), cx) in batch.iter_mut().zip(predictions).zip(context) {
+            p.predictions = pr.into_iter().next().unwrap_or_default();
+            p.context_chars = cx.into_iter().next().unwrap_or_default();
         }
         Ok(())
     }
 
-    /// The same for every turn of a batch of transcripts.
+    /// The same for every turn of a batch of transcripts; each sentence comes with the
+    /// one before it in the conversation (the end of the previous turn for a turn's
+    /// first sentence) and with its speaker's role.
     pub fn classify_transcripts(&self, batch: &mut [ProcessedTranscript]) -> Result<()> {
-        let predictions = self.classify_texts(
-            batch.iter().flat_map(|p| p.turns.iter()).map(|t| (t.normalised.text.as_str(), t.spans.as_slice())),
-        )?;
-        for (turn, pr) in batch.iter_mut().flat_map(|p| p.turns.iter_mut()).zip(predictions) {
-            turn.predictions = pr;
+        let units: Vec<Vec<Text>> = batch
+            .iter()
+            .map(|p| {
+                p.turns
+                    .iter()
+                    .zip(&p.transcript.turns)
+                    .map(|(t, raw)| (t.normalised.text.as_str(), t.spans.as_slice(), Some(raw.role.as_str())))
+                    .collect()
+            })
+            .collect();
+        let (predictions, context) = self.classify_units(&units)?;
+        for ((p, pr), cx) in batch.iter_mut().zip(predictions).zip(context) {
+            for ((turn, tp), tc) in p.turns.iter_mut().zip(pr).zip(cx) {
+                turn.predictions = tp;
+                turn.context_chars = tc;
+            }
         }
         Ok(())
     }
 
-    /// Classifies the segments of many texts in one call; one list of predictions per text.
-    fn classify_texts<'t>(&self, texts: impl Iterator<Item = (&'t str, &'t [Span])>) -> Result<Vec<Vec<Prediction>>> {
-        let mut per_text = Vec::new();
-        let mut segments: Vec<&str> = Vec::new();
-        for (text, spans) in texts {
-            per_text.push(spans.len());
-            segments.extend(spans.iter().map(|s| &text[s.byte_start..s.byte_end]));
+    /// Classifies the segments of many units (a comment: one text; a transcript: its
+    /// turns, each a text with its speaker) in one call. Returns, per unit and text, the
+    /// predictions of its spans and the characters of context each was read with.
+    #[allow(clippy::type_complexity)] // nested lists of the units' texts' segments
+    fn classify_units(&self, units: &[Vec<Text>]) -> Result<(Vec<Vec<Vec<Prediction>>>, Vec<Vec<Vec<u32>>>)> {
+        let reads_context = self.classifier.reads_context();
+        // Texts written unredacted are redacted for the classifier, span by span.
+        let redacted: Vec<String> = match self.redactor {
+            Some(_) => Vec::new(),
+            None => units
+                .iter()
+                .flatten()
+                .flat_map(|(text, spans, _)| spans.iter().map(move |s| &text[s.byte_start..s.byte_end]))
+                .map(|segment| self.model_redactor.redact(segment).0)
+                .collect(),
+        };
+        let mut inputs: Vec<SegmentInput> = Vec::new();
+        for unit in units {
+            let mut previous: Option<&str> = None;
+            for (text, spans, speaker) in unit {
+                for s in spans.iter() {
+                    let segment = match redacted.get(inputs.len()) {
+                        Some(r) => r.as_str(),
+                        None => &text[s.byte_start..s.byte_end],
+                    };
+                    inputs.push(SegmentInput { text: segment, previous, speaker: *speaker });
+                    previous = Some(segment);
+                }
+            }
         }
-        let mut it = self.classifier.classify_batch(&segments)?.into_iter();
-        Ok(per_text.into_iter().map(|n| it.by_ref().take(n).collect()).collect())
+        let mut it = self.classifier.classify(&inputs)?.into_iter();
+        let mut cx = inputs.iter().map(|s| match s.previous {
+            Some(p) if reads_context => p.chars().count() as u32,
+            _ => 0,
+        });
+        let mut predictions = Vec::with_capacity(units.len());
+        let mut context = Vec::with_capacity(units.len());
+        for unit in units {
+            predictions.push(unit.iter().map(|(_, spans, _)| it.by_ref().take(spans.len()).collect()).collect());
+            context.push(unit.iter().map(|(_, spans, _)| cx.by_ref().take(spans.len()).collect()).collect());
+        }
+        Ok((predictions, context))
     }
 }
 
@@ -276,13 +331,15 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let classifier =
         classify::load(cfg.model.as_deref(), &classify::LoadOptions { ort_lib: cfg.ort_lib.clone(), threads })?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start worker threads")?;
-    let redactor = cfg.redact.then(Redactor::new);
+    let model_redactor = Redactor::new();
+    let redactor = cfg.redact.then_some(&model_redactor);
     let detector = LanguageDetector::default();
     let texts = TextPipeline {
         detector: &detector,
         classifier: classifier.as_ref(),
         rules: &cfg.segment_rules,
-        redactor: redactor.as_ref(),
+        redactor,
+        model_redactor: &model_redactor,
     };
     let mut redactions = RedactionCounts::default();
 
@@ -299,7 +356,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let staging = Staging::new(&cfg.out)?;
     let mut rejects = RejectSink {
         writer: TableWriter::create(&staging.path("rejects.parquet"), schema::rejects())?,
-        redactor: redactor.as_ref(),
+        redactor,
         redactions: RedactionCounts::default(),
         rows: 0,
     };
@@ -310,7 +367,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         Some(p) => visits::read(p, Format::resolve(p, cfg.visits_format)?, &cfg.columns)?,
         None => Visits::default(),
     };
-    if let Some(r) = &redactor {
+    if let Some(r) = redactor {
         for meta in visits.by_id.values_mut() {
             for value in meta.extra.iter_mut().flatten() {
                 let (text, c) = r.redact(value);
@@ -350,6 +407,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars);
     let mut segments_writer = TableWriter::create(&staging.path("segments.parquet"), schema::segments())?;
     let mut comments_writer = TableWriter::create(&staging.path("comments.parquet"), schema::comments())?;
+    let mut aspects_writer = TableWriter::create(&staging.path("aspects.parquet"), schema::aspects())?;
     let mut comment_tallies: HashMap<String, TextTally> = HashMap::new();
     let mut comment_acc = Accounting::default();
     let pb = progress_bar(cfg.progress);
@@ -385,6 +443,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         pool.install(|| texts.classify_comments(&mut processed))?;
         comment_acc.accepted += processed.len() as u64;
         segments_writer.write(&tables::segments(&processed)?)?;
+        aspects_writer.write(&tables::comment_aspects(&processed)?)?;
         comments_writer.write(&tables::comments(&processed, &source_names)?)?;
         for p in &processed {
             comment_tallies.entry(p.comment.visit_id.clone()).or_default().add(&TextTally::of_comment(&p.predictions));
@@ -426,6 +485,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
             tallies.entry(p.transcript.visit_id.clone()).or_default().add(&TranscriptTally::of_transcript(p));
         }
         turns_writer.write(&tables::turns(&processed)?)?;
+        aspects_writer.write(&tables::transcript_aspects(&processed)?)?;
         Ok(processed.len() as u64)
     };
     for (path, format) in &transcript_files {
@@ -456,6 +516,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     }
     pb.finish_and_clear();
     let turn_rows = turns_writer.finish()?;
+    let aspect_rows = aspects_writer.finish()?;
     transcript_acc.read = transcript_records.iter().sum();
     timings.process_transcripts_ms = t.elapsed().as_millis() as u64;
 
@@ -513,6 +574,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         outputs: vec![
             OutputFile { file: "segments.parquet".into(), rows: segments },
             OutputFile { file: "turns.parquet".into(), rows: turn_rows },
+            OutputFile { file: "aspects.parquet".into(), rows: aspect_rows },
             OutputFile { file: "comments.parquet".into(), rows: comment_rows },
             OutputFile { file: "visits.parquet".into(), rows: visit_table_rows },
             OutputFile { file: "checklist.parquet".into(), rows: checklist_rows },

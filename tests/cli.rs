@@ -396,7 +396,10 @@ fn eval_reads_comments_and_reports_styles_comment_level_and_aspects() {
     assert_eq!(aspects["by_gold_aspect"]["physical.welcome:praise"]["support"], 2);
     assert_eq!(aspects["by_gold_aspect"]["third_party.delivery:irritant"]["support"], 1);
     assert!(aspects["by_gold_aspect"]["physical.ambiance:irritant"]["category_predicted"].is_null());
-    assert!(aspects["scores"].is_null(), "the default model predicts no aspects: n/a, not zeros");
+    let scores = &aspects["scores"];
+    assert!(scores["micro_f1"].is_number(), "the default predicts aspects, scored per aspect: {scores}");
+    assert_eq!(scores["per_class"]["physical.welcome:praise"]["support"], 2);
+    assert!(scores["per_class"]["physical.ambiance:irritant"]["f1"].is_null(), "absent from gold: n/a");
     let survey = &r["by_style"]["survey"]["aspects"]["by_gold_aspect"];
     assert_eq!(survey["physical.wait:irritant"]["support"], 1);
     assert_eq!(survey["third_party.delivery:irritant"]["support"], 0, "gc2 is a social post");

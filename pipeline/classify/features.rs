@@ -10,11 +10,18 @@
 //! bigram): character n-grams count towards the word they were cut from. The evidence of
 //! a prediction is reported per term, which a person can read, rather than per n-gram.
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
 use serde::{Deserialize, Serialize};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-/// Which n-grams to extract and how many hash buckets to use.
+use super::SegmentInput;
+use crate::redact::PiiKind;
+
+/// Which n-grams to extract and how many hash buckets to use. Fields added after the
+/// first model format default to "off", so an older model reads its features unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FeatureConfig {
     /// `2^bits` hash buckets.
@@ -28,11 +35,98 @@ pub struct FeatureConfig {
     /// Value of a character n-gram feature relative to a word feature (1.0). A word
     /// yields many n-grams, so without a lower weight they drown the words and bigrams.
     pub char_weight: f32,
+    /// Value of the words (and entity kinds) of the previous segment, relative to a word
+    /// of the segment; 0 reads each segment alone. Context features have their own
+    /// hash namespace, so "appli" before and "appli" in the segment are two features.
+    #[serde(default)]
+    pub context_weight: f32,
+    /// A feature for the speaker's role (`shopper`, `staff`) of a transcript turn.
+    #[serde(default)]
+    pub speaker: bool,
+    /// Letters repeated three times or more count once ("trèèès" reads as "tres").
+    #[serde(default)]
+    pub fold_elongations: bool,
+    /// A hashtag is read as its words ("#ServiceClientNul" as "service client nul").
+    #[serde(default)]
+    pub split_hashtags: bool,
 }
 
 impl Default for FeatureConfig {
+    /// The configuration `irritant train` uses: context and the speaker's role improved
+    /// the dev split; folding elongations and splitting hashtags changed nothing there
+    /// (the dev split holds few of either), so they stay off (README, "Models").
     fn default() -> Self {
-        FeatureConfig { bits: 20, word_ngrams: 2, char_min: 3, char_max: 5, char_weight: 0.1 }
+        FeatureConfig {
+            bits: 20,
+            word_ngrams: 2,
+            char_min: 3,
+            char_max: 5,
+            char_weight: 0.1,
+            context_weight: 0.3,
+            speaker: true,
+            fold_elongations: false,
+            split_hashtags: false,
+        }
+    }
+}
+
+/// Names the model should know as kinds of actor or device: each alias (folded, as
+/// tokens) with the entity kind (`carrier`, `in_store_device`, ...) and the aspect it
+/// suggests. A name in the list fires a feature for its kind and one for its aspect, so
+/// a carrier never seen in training still counts as a carrier. Stored in the model file,
+/// so a model reads the names it was trained with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lexicon {
+    pub entities: Vec<LexiconEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LexiconEntry {
+    /// Folded alias, e.g. `chrono post`.
+    pub alias: String,
+    pub kind: String,
+    pub aspect: String,
+}
+
+/// The project's entity list, `data/entities.tsv`, compiled into the binary.
+pub const ENTITIES_TSV: &str = include_str!("../../data/entities.tsv");
+
+impl Lexicon {
+    /// Reads an entity list with the columns of `data/entities.tsv` (name, aliases
+    /// separated by `|`, kind, markets, aspect); `source` names it in errors.
+    pub fn from_entities_tsv(text: &str, source: &str) -> anyhow::Result<Self> {
+        let mut lines = text.lines().enumerate();
+        let header = lines.next().map(|(_, h)| h).unwrap_or_default();
+        anyhow::ensure!(
+            header.split('\t').collect::<Vec<_>>() == ["name", "aliases", "kind", "markets", "aspect"],
+            "{source}: line 1 must be the header name, aliases, kind, markets, aspect"
+        );
+        let mut entities = Vec::new();
+        for (i, line) in lines {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            anyhow::ensure!(cols.len() == 5, "{source}: line {}: {} columns, expected 5", i + 1, cols.len());
+            anyhow::ensure!(
+                crate::taxonomy::aspect_index(cols[4]).is_some(),
+                "{source}: line {}: unknown aspect {:?}",
+                i + 1,
+                cols[4]
+            );
+            for name in std::iter::once(cols[0]).chain(cols[1].split('|')).filter(|n| !n.trim().is_empty()) {
+                let alias = tokens(&fold(name)).join(" ");
+                if !alias.is_empty() && !entities.iter().any(|e: &LexiconEntry| e.alias == alias) {
+                    entities.push(LexiconEntry { alias, kind: cols[2].to_string(), aspect: cols[4].to_string() });
+                }
+            }
+        }
+        Ok(Lexicon { entities })
+    }
+
+    /// The project's own list.
+    pub fn project() -> Self {
+        Self::from_entities_tsv(ENTITIES_TSV, "data/entities.tsv").expect("data/entities.tsv is valid (tested)")
     }
 }
 
@@ -122,61 +216,342 @@ fn hash(namespace: u8, parts: &[&str]) -> u64 {
     h
 }
 
-/// Extracts the hashed features of a (normalised) text.
-pub fn extract(text: &str, cfg: &FeatureConfig) -> Features {
-    let folded = fold(text);
-    let toks = tokens(&folded);
-    let mask = (1u64 << cfg.bits) - 1;
-    let mut f = Features::default();
-    f.buckets.push((hash(b'B', &[]) & mask) as u32); // bias-like feature present in every text
-    f.values.push(1.0);
-    f.term_of.push(u32::MAX);
-    let mut grams = String::new();
-    for (ti, tok) in toks.iter().enumerate() {
-        let term = ti as u32;
-        f.terms.push((*tok).to_string());
-        f.buckets.push((hash(b'W', &[tok]) & mask) as u32);
-        f.values.push(1.0);
-        f.term_of.push(term);
-        if cfg.char_min > 0 && tok.chars().next().is_some_and(char::is_alphanumeric) {
-            grams.clear();
-            grams.push('<');
-            grams.push_str(tok);
-            grams.push('>');
-            let idx: Vec<usize> = grams.char_indices().map(|(i, _)| i).chain(std::iter::once(grams.len())).collect();
-            let nchars = idx.len() - 1;
-            for n in cfg.char_min as usize..=cfg.char_max as usize {
-                if n > nchars || (n == nchars && nchars <= 3) {
-                    break;
+/// Text made ready for tokens: the placeholders of redaction removed (they stand for
+/// personal data, not for words: `[PHONE]` must not read as the word "phone"),
+/// hashtags split into words when asked, then folded, and elongations folded when asked.
+fn prepare(text: &str, cfg: &FeatureConfig) -> String {
+    let mut t = std::borrow::Cow::Borrowed(text);
+    if t.contains('[') {
+        let mut owned = t.into_owned();
+        for kind in PiiKind::ALL {
+            owned = owned.replace(kind.placeholder(), " ");
+        }
+        t = std::borrow::Cow::Owned(owned);
+    }
+    if cfg.split_hashtags && t.contains('#') {
+        t = std::borrow::Cow::Owned(split_hashtags(&t));
+    }
+    let folded = fold(&t);
+    if cfg.fold_elongations {
+        fold_elongations(&folded)
+    } else {
+        folded
+    }
+}
+
+/// `#ServiceClientNul` becomes `service Client Nul`: the `#` dropped and a space put
+/// before each capital that follows a lower-case letter, and for each `_`.
+fn split_hashtags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut in_tag = false;
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if c == '#' {
+            in_tag = true;
+            prev_lower = false;
+            out.push(' ');
+            continue;
+        }
+        if in_tag {
+            if c == '_' {
+                out.push(' ');
+                prev_lower = false;
+                continue;
+            }
+            if !c.is_alphanumeric() {
+                in_tag = false;
+            } else if c.is_uppercase() && prev_lower {
+                out.push(' ');
+            }
+            prev_lower = c.is_lowercase();
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Runs of three or more of the same letter become one: "treees", "nuuul" read as "tres",
+/// "nul". (Two stay two: "cool", "appli".)
+fn fold_elongations(folded: &str) -> String {
+    let chars: Vec<char> = folded.chars().collect();
+    let mut out = String::with_capacity(folded.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut j = i + 1;
+        while j < chars.len() && chars[j] == c {
+            j += 1;
+        }
+        let run = if c.is_alphabetic() && j - i >= 3 { 1 } else { j - i };
+        out.extend(std::iter::repeat_n(c, run));
+        i = j;
+    }
+    out
+}
+
+/// A hasher for keys that are already FNV-1a hashes: it passes them through.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FnvKey(u64);
+
+impl std::hash::Hasher for FnvKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// Aliases by the hash of their first token: each alias's tokens and its lexicon entry.
+type AliasIndex = HashMap<u64, Vec<(Vec<String>, usize)>, BuildHasherDefault<FnvKey>>;
+
+/// Turns segments into features, with a model's configuration and names compiled once.
+#[derive(Debug, Clone)]
+pub struct Extractor {
+    cfg: FeatureConfig,
+    mask: u64,
+    entities: AliasIndex,
+    lexicon: Lexicon,
+}
+
+/// Builds the feature list of one segment.
+struct Builder<'a> {
+    x: &'a Extractor,
+    f: Features,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, namespace: u8, parts: &[&str], value: f32, term: u32) {
+        self.f.buckets.push((hash(namespace, parts) & self.x.mask) as u32);
+        self.f.values.push(value);
+        self.f.term_of.push(term);
+    }
+
+    fn term(&mut self, t: String) -> u32 {
+        self.f.terms.push(t);
+        (self.f.terms.len() - 1) as u32
+    }
+}
+
+impl Extractor {
+    pub fn new(cfg: &FeatureConfig, lexicon: &Lexicon) -> Self {
+        let mut entities = AliasIndex::default();
+        for (i, e) in lexicon.entities.iter().enumerate() {
+            let toks: Vec<String> = e.alias.split(' ').map(str::to_string).collect();
+            entities.entry(hash(b'W', &[&toks[0]])).or_default().push((toks, i));
+        }
+        // Longest alias first, so "borne de commande" wins over "borne".
+        for list in entities.values_mut() {
+            list.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
+        }
+        Extractor { cfg: *cfg, mask: (1u64 << cfg.bits) - 1, entities, lexicon: lexicon.clone() }
+    }
+
+    pub fn config(&self) -> &FeatureConfig {
+        &self.cfg
+    }
+
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
+    /// The entities named in `toks`: (first token, token count, entry), left to right,
+    /// longest alias first, never overlapping.
+    fn entities_in(&self, toks: &[&str]) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        if self.entities.is_empty() {
+            return out;
+        }
+        let mut i = 0;
+        while i < toks.len() {
+            let hit = self.entities.get(&hash(b'W', &[toks[i]])).and_then(|list| {
+                list.iter().find(|(alias, _)| {
+                    alias.len() <= toks.len() - i && alias.iter().zip(&toks[i..]).all(|(a, b)| a == b)
+                })
+            });
+            match hit {
+                Some((alias, e)) => {
+                    out.push((i, alias.len(), *e));
+                    i += alias.len();
                 }
-                for s in 0..=nchars - n {
-                    let g = &grams[idx[s]..idx[s + n]];
-                    f.buckets.push((hash(b'C', &[g]) & mask) as u32);
-                    f.values.push(cfg.char_weight);
-                    f.term_of.push(term);
+                None => i += 1,
+            }
+        }
+        out
+    }
+
+    /// Extracts the hashed features of a (normalised) segment and its context.
+    pub fn extract(&self, input: &SegmentInput) -> Features {
+        let text = self.prepare(input.text);
+        let previous = input.previous.filter(|_| self.cfg.context_weight > 0.0).map(|p| self.prepare(p));
+        self.extract_prepared(input, &text, previous.as_deref())
+    }
+
+    /// A text as features read it (placeholders removed, folded); see [`Self::extract_prepared`].
+    pub fn prepare(&self, text: &str) -> String {
+        prepare(text, &self.cfg)
+    }
+
+    /// [`Self::extract`] from texts already prepared by [`Self::prepare`]: `text` for
+    /// `input.text` and `previous` for `input.previous`, so a caller reading segments in
+    /// order prepares each text once, as a segment and then as the next one's context.
+    pub fn extract_prepared(&self, input: &SegmentInput, text: &str, previous: Option<&str>) -> Features {
+        let cfg = &self.cfg;
+        let toks = tokens(text);
+        let mut b = Builder { x: self, f: Features::default() };
+        b.push(b'B', &[], 1.0, u32::MAX); // bias-like feature present in every text
+        let mut grams = String::new();
+        for (ti, tok) in toks.iter().enumerate() {
+            let term = b.term((*tok).to_string());
+            debug_assert_eq!(term as usize, ti);
+            b.push(b'W', &[tok], 1.0, term);
+            if cfg.char_min > 0 && tok.chars().next().is_some_and(char::is_alphanumeric) {
+                grams.clear();
+                grams.push('<');
+                grams.push_str(tok);
+                grams.push('>');
+                let idx: Vec<usize> =
+                    grams.char_indices().map(|(i, _)| i).chain(std::iter::once(grams.len())).collect();
+                let nchars = idx.len() - 1;
+                for n in cfg.char_min as usize..=cfg.char_max as usize {
+                    if n > nchars || (n == nchars && nchars <= 3) {
+                        break;
+                    }
+                    for s in 0..=nchars - n {
+                        b.push(b'C', &[&grams[idx[s]..idx[s + n]]], cfg.char_weight, term);
+                    }
                 }
             }
         }
-    }
-    if cfg.word_ngrams >= 2 {
-        for w in 0..toks.len().saturating_sub(1) {
-            let term = f.terms.len() as u32;
-            f.terms.push(format!("{} {}", toks[w], toks[w + 1]));
-            f.buckets.push((hash(b'G', &[toks[w], toks[w + 1]]) & mask) as u32);
-            f.values.push(1.0);
-            f.term_of.push(term);
+        if cfg.word_ngrams >= 2 {
+            for w in 0..toks.len().saturating_sub(1) {
+                let term = b.term(format!("{} {}", toks[w], toks[w + 1]));
+                b.push(b'G', &[toks[w], toks[w + 1]], 1.0, term);
+            }
         }
+        for (start, len, e) in self.entities_in(&toks) {
+            let entry = &self.lexicon.entities[e];
+            let term = if len == 1 { start as u32 } else { b.term(toks[start..start + len].join(" ")) };
+            b.push(b'E', &["kind", &entry.kind], 1.0, term);
+            b.push(b'E', &["aspect", &entry.aspect], 1.0, term);
+        }
+        if cfg.speaker {
+            if let Some(role) = input.speaker {
+                b.push(b'R', &[role], 1.0, u32::MAX);
+            }
+        }
+        if cfg.context_weight > 0.0 {
+            if let Some(prepared) = previous {
+                let ptoks = tokens(prepared);
+                // Context features explain no term of the segment: they are left out of
+                // the evidence (`u32::MAX`), which names what the segment itself says.
+                let mut seen: Vec<&str> = Vec::with_capacity(ptoks.len());
+                for tok in &ptoks {
+                    if seen.contains(tok) {
+                        continue;
+                    }
+                    seen.push(tok);
+                    b.push(b'P', &[tok], cfg.context_weight, u32::MAX);
+                }
+                for (_, _, e) in self.entities_in(&ptoks) {
+                    let entry = &self.lexicon.entities[e];
+                    b.push(b'Q', &["kind", &entry.kind], cfg.context_weight, u32::MAX);
+                    b.push(b'Q', &["aspect", &entry.aspect], cfg.context_weight, u32::MAX);
+                }
+            }
+        }
+        let mut f = b.f;
+        let norm = f.values.iter().map(|v| v * v).sum::<f32>().sqrt();
+        for v in &mut f.values {
+            *v /= norm;
+        }
+        f
     }
-    let norm = f.values.iter().map(|v| v * v).sum::<f32>().sqrt();
-    for v in &mut f.values {
-        *v /= norm;
-    }
-    f
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn extract(text: &str, cfg: &FeatureConfig) -> Features {
+        Extractor::new(cfg, &Lexicon::default()).extract(&SegmentInput::alone(text))
+    }
+
+    fn words(f: &Features) -> Vec<&str> {
+        f.terms.iter().map(String::as_str).filter(|t| !t.contains(' ')).collect()
+    }
+
+    #[test]
+    fn placeholders_are_not_words() {
+        let cfg = FeatureConfig::default();
+        let f = extract("Merci de me rappeler au [PHONE] ou par [EMAIL].", &cfg);
+        assert_eq!(words(&f), vec!["merci", "de", "me", "rappeler", "au", "ou", "par"]);
+        let plain = extract("Merci de me rappeler au ou par .", &cfg);
+        assert_eq!(f.buckets, plain.buckets, "a placeholder adds no feature");
+    }
+
+    #[test]
+    fn hashtags_and_elongations_fold_when_asked() {
+        let on = FeatureConfig { split_hashtags: true, fold_elongations: true, ..FeatureConfig::default() };
+        assert_eq!(
+            words(&extract("#ServiceClientNul trèèès lent", &on)),
+            vec!["service", "client", "nul", "tres", "lent"]
+        );
+        assert_eq!(words(&extract("cool appli", &on)), vec!["cool", "appli"]);
+        let off = FeatureConfig { split_hashtags: false, fold_elongations: false, ..on };
+        assert_eq!(words(&extract("#ServiceClientNul trèèès", &off)), vec!["serviceclientnul", "treees"]);
+    }
+
+    #[test]
+    fn a_listed_name_fires_its_kind_and_aspect() {
+        let cfg = FeatureConfig::default();
+        let lexicon = Lexicon::from_entities_tsv(
+            "name\taliases\tkind\tmarkets\taspect\nZorbex Express\tzorbex\tcarrier\tFR\tthird_party.delivery\n",
+            "test",
+        )
+        .unwrap();
+        let x = Extractor::new(&cfg, &lexicon);
+        let named = x.extract(&SegmentInput::alone("colis perdu par Zorbex Express"));
+        let other = x.extract(&SegmentInput::alone("colis perdu par Qwilo Express"));
+        let kind = (hash(b'E', &["kind", "carrier"]) & ((1 << cfg.bits) - 1)) as u32;
+        let k = named.buckets.iter().position(|b| *b == kind).expect("the carrier feature fires");
+        assert_eq!(named.terms[named.term_of[k] as usize], "zorbex express");
+        assert!(!other.buckets.contains(&kind));
+        let alias = x.extract(&SegmentInput::alone("ZORBEX a perdu mon colis"));
+        assert!(alias.buckets.contains(&kind), "aliases count too");
+    }
+
+    #[test]
+    fn context_words_are_their_own_features_and_weigh_less() {
+        let cfg = FeatureConfig::default();
+        let x = Extractor::new(&cfg, &Lexicon::default());
+        let alone = x.extract(&SegmentInput::alone("elle plante"));
+        let with = x.extract(&SegmentInput {
+            previous: Some("J'ai téléchargé l'appli."),
+            ..SegmentInput::alone("elle plante")
+        });
+        assert_eq!(with.terms, alone.terms, "context words are not terms of the segment");
+        let appli = (hash(b'P', &["appli"]) & ((1 << cfg.bits) - 1)) as u32;
+        let k = with.buckets.iter().position(|b| *b == appli).expect("the context word is a feature");
+        assert!(!alone.buckets.contains(&appli));
+        let word = with
+            .term_of
+            .iter()
+            .position(|t| with.terms.get(*t as usize).map(String::as_str) == Some("plante"))
+            .unwrap();
+        assert!(with.values[k] < with.values[word]);
+        let none = Extractor::new(&FeatureConfig { context_weight: 0.0, ..cfg }, &Lexicon::default());
+        let ignored = none.extract(&SegmentInput {
+            previous: Some("J'ai téléchargé l'appli."),
+            ..SegmentInput::alone("elle plante")
+        });
+        assert_eq!(ignored.buckets.len(), none.extract(&SegmentInput::alone("elle plante")).buckets.len());
+    }
 
     #[test]
     fn fold_removes_accents_case_and_digits() {

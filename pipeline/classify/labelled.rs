@@ -13,6 +13,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::SegmentInput;
 use crate::error::{InputError, Location};
 use crate::taxonomy::{self, irritants_of, AspectLabel, Irritant, IrritantSet, Sentiment};
 
@@ -61,11 +62,25 @@ impl LabelledSegment {
     }
 }
 
-/// The segments' texts normalised as a run normalises what it reads, in order, so models
-/// are trained and scored on the text they will see.
-pub fn normalised_texts(data: &[LabelledSegment]) -> Vec<String> {
+/// The segments' texts as a run prepares what it reads (normalised, personal data
+/// redacted: [`crate::normalise::clean_text`]), in order, so models are trained and
+/// scored on the text they will see.
+pub fn prepared_texts(data: &[LabelledSegment]) -> Vec<String> {
     use rayon::prelude::*;
-    data.par_iter().map(|s| crate::normalise::normalise(&s.text).text).collect()
+    let redactor = crate::redact::Redactor::new();
+    data.par_iter().map(|s| crate::normalise::clean_text(&s.text, Some(&redactor)).0.text).collect()
+}
+
+/// Each segment of `data` with its context, reading the texts of [`prepared_texts`]: the
+/// previous sentence of its comment or turn of its transcript, and a turn's speaker.
+pub fn inputs<'a>(data: &'a [LabelledSegment], texts: &'a [String]) -> Vec<SegmentInput<'a>> {
+    (0..data.len())
+        .map(|i| SegmentInput {
+            text: &texts[i],
+            previous: LabelledSegment::previous(data, i).map(|_| texts[i - 1].as_str()),
+            speaker: data[i].speaker.as_deref(),
+        })
+        .collect()
 }
 
 /// A line of any shape; which fields it must hold depends on the shape.

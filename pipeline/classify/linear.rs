@@ -8,36 +8,59 @@
 //! a bucket index and one `f32` per head, sorted by bucket. The default model is compiled
 //! into the binary, so `irritant run` needs no file at run time.
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::features::{extract, FeatureConfig};
-use super::{Classifier, Evidence, Prediction};
+use super::features::{Extractor, FeatureConfig, Features, FnvKey, Lexicon};
+use super::heads::HeadLayout;
+use super::{Classifier, Evidence, Prediction, SegmentInput};
 use crate::digest::hex_sha256;
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::{AspectLabel, Irritant, Polarity};
 
-/// Heads: the four irritant categories, then the three sentiments.
-pub const HEADS: usize = 7;
-const SENTIMENT0: usize = 4;
 const MAGIC: &[u8; 4] = b"IRLM";
-/// Version of the `model.irm` layout this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Segments a worker classifies in order, reusing each one's prepared text as the next
+/// one's context.
+const CLASSIFY_CHUNK: usize = 256;
+/// Version of the `model.irm` layout this build writes; it also reads version 1.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What inference needs besides the weights; stored at the start of `model.irm`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelHeader {
     pub id: String,
     pub features: FeatureConfig,
-    /// Decision threshold of each irritant head, in [`Irritant::ALL`] order.
-    pub thresholds: [f32; 4],
-    /// Bias of each head: four irritant heads, then three sentiment heads.
-    pub bias: [f32; HEADS],
+    /// The heads, by name, in output order ([`HeadLayout`]).
+    pub heads: Vec<String>,
+    /// Decision threshold of each head (unused for the sentiment heads, which take the
+    /// most probable).
+    pub thresholds: Vec<f32>,
+    /// Bias of each head.
+    pub bias: Vec<f32>,
+    /// Names whose kind is a feature.
+    #[serde(default)]
+    pub lexicon: Lexicon,
     /// The dense input read beside the n-grams, for heads trained on an encoder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dense: Option<DenseInput>,
+    /// Step of each head's 8-bit weights: a stored `q` stands for `q * scale`.
+    #[serde(default)]
+    pub scales: Vec<f32>,
+}
+
+/// The header of format 1: four category heads and three sentiment heads, in that order.
+#[derive(Deserialize)]
+struct HeaderV1 {
+    id: String,
+    features: FeatureConfig,
+    thresholds: [f32; 4],
+    bias: [f32; 7],
+    #[serde(default)]
+    dense: Option<DenseInput>,
 }
 
 /// A dense vector read by the heads: component `d` of a vector `e` enters as the feature
@@ -51,12 +74,16 @@ pub struct DenseInput {
     pub weight: f32,
     pub mean: Vec<f32>,
     pub inv_std: Vec<f32>,
+    /// The vectors read a segment after its context, as a sentence pair
+    /// ([`crate::classify::encoder::onnx::OnnxEncoder::encode_segments`]).
+    #[serde(default)]
+    pub pairs: bool,
 }
 
 impl DenseInput {
     /// The standardisation of `vectors` (per-component mean and inverse standard
     /// deviation), for the vectors of `encoder`, weighted `weight`.
-    pub fn standardise(encoder: &str, encoder_sha256: &str, weight: f32, vectors: &[Vec<f32>]) -> Self {
+    pub fn standardise(encoder: &str, encoder_sha256: &str, weight: f32, pairs: bool, vectors: &[Vec<f32>]) -> Self {
         let dim = vectors.first().map_or(0, Vec::len);
         let n = vectors.len().max(1) as f64;
         let mut mean = vec![0f64; dim];
@@ -77,6 +104,7 @@ impl DenseInput {
             weight,
             mean: mean.iter().map(|m| *m as f32).collect(),
             inv_std: var.iter().map(|v| (1.0 / (v.sqrt() + 1e-6)) as f32).collect(),
+            pairs,
         }
     }
 
@@ -97,23 +125,117 @@ impl ModelHeader {
     }
 }
 
-/// A linear model ready for inference. Weights are held dense (`2^bits` rows of
-/// [`HEADS`] floats), which keeps lookups a single index.
+/// The weight table, quantised to 8 bits a weight: the rows that have a non-zero weight,
+/// each with one value per head, and for every row of the table the position of its
+/// stored row. Most buckets of a 2^20 table are never hit, and most weights are small: a
+/// 51-head model stores 3 MB and holds about 30 MB in memory instead of the 214 MB of a
+/// dense `f32` table. Rows stay 8-bit in memory too: a row of 51 heads is one cache line,
+/// and fetching rows, not multiplying, is what inference spends its time on.
+#[derive(Debug, Clone, PartialEq)]
+struct Weights {
+    heads: usize,
+    /// For each table row, its index in `values` (`u32::MAX`: all zero).
+    row_of: Vec<u32>,
+    /// Stored rows, `heads` values each: weight `q × scales[h]`.
+    values: Vec<i8>,
+    scales: Vec<f32>,
+}
+
+impl Weights {
+    /// Quantises dense `f32` weights (`rows × heads`, row-major): each head's step is its
+    /// largest absolute weight over 127, and a weight rounds to the nearest step.
+    fn quantise(dense: &[f32], heads: usize) -> Self {
+        let rows = dense.len() / heads;
+        let scales: Vec<f32> = (0..heads)
+            .map(|h| {
+                let max = (0..rows).map(|r| dense[r * heads + h].abs()).fold(0f32, f32::max);
+                if max > 0.0 {
+                    max / 127.0
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let mut row_of = vec![u32::MAX; rows];
+        let mut values = Vec::new();
+        let mut q = vec![0i8; heads];
+        for (r, slot) in row_of.iter_mut().enumerate() {
+            for h in 0..heads {
+                q[h] = (dense[r * heads + h] / scales[h]).round().clamp(-127.0, 127.0) as i8;
+            }
+            if q.iter().any(|v| *v != 0) {
+                *slot = (values.len() / heads) as u32;
+                values.extend_from_slice(&q);
+            }
+        }
+        Weights { heads, row_of, values, scales }
+    }
+
+    /// The stored values of row `r`, if any is non-zero.
+    fn row(&self, r: usize) -> Option<&[i8]> {
+        let i = self.row_of[r];
+        (i != u32::MAX).then(|| &self.values[i as usize * self.heads..(i as usize + 1) * self.heads])
+    }
+
+    /// Weight of row `r`, head `h`.
+    fn get(&self, r: usize, h: usize) -> f32 {
+        self.row(r).map_or(0.0, |q| q[h] as f32 * self.scales[h])
+    }
+
+    fn stored_rows(&self) -> usize {
+        self.values.len() / self.heads
+    }
+}
+
+/// A linear model ready for inference.
 #[derive(Debug, Clone)]
 pub struct LinearModel {
     pub header: ModelHeader,
-    pub weights: Vec<f32>,
+    layout: HeadLayout,
+    extractor: Extractor,
+    weights: Weights,
     sha256: String,
 }
 
 static EMBEDDED_MODEL: &[u8] = include_bytes!("../../models/linear-fr-en/model.irm");
 
 impl LinearModel {
-    /// Builds a model from trained parts; its hash is that of its serialised form.
-    pub fn new(header: ModelHeader, weights: Vec<f32>) -> Self {
-        let mut m = LinearModel { header, weights, sha256: String::new() };
+    /// Builds a model from trained parts (`dense` holds `rows × heads` weights,
+    /// row-major), quantising the weights; its hash is that of its serialised form.
+    pub fn new(mut header: ModelHeader, dense: &[f32]) -> Result<Self> {
+        let layout = HeadLayout::from_names(&header.heads)?;
+        ensure!(dense.len() == header.rows() * layout.len(), "weight table has the wrong size");
+        let weights = Weights::quantise(dense, layout.len());
+        header.scales = weights.scales.clone();
+        let mut m = Self::assemble(header, weights, String::new())?;
         m.sha256 = hex_sha256(&m.to_bytes());
-        m
+        Ok(m)
+    }
+
+    fn assemble(header: ModelHeader, weights: Weights, sha256: String) -> Result<Self> {
+        let layout = HeadLayout::from_names(&header.heads)?;
+        ensure!(
+            header.thresholds.len() == layout.len(),
+            "{} thresholds for {} heads",
+            header.thresholds.len(),
+            layout.len()
+        );
+        ensure!(header.bias.len() == layout.len(), "{} biases for {} heads", header.bias.len(), layout.len());
+        let extractor = Extractor::new(&header.features, &header.lexicon);
+        Ok(LinearModel { header, layout, extractor, weights, sha256 })
+    }
+
+    /// The same model with other decision thresholds (one per head).
+    pub fn with_thresholds(mut self, thresholds: Vec<f32>) -> Result<Self> {
+        ensure!(
+            thresholds.len() == self.layout.len(),
+            "{} thresholds for {} heads",
+            thresholds.len(),
+            self.layout.len()
+        );
+        self.header.thresholds = thresholds;
+        self.sha256 = hex_sha256(&self.to_bytes());
+        Ok(self)
     }
 
     /// The model compiled into the binary (`models/linear-fr-en`).
@@ -128,53 +250,107 @@ impl LinearModel {
         Self::from_bytes(&bytes).with_context(|| format!("{} is not a valid model file", path.display()))
     }
 
-    /// Parses the `model.irm` format.
+    pub fn layout(&self) -> &HeadLayout {
+        &self.layout
+    }
+
+    /// Non-zero rows stored, and bytes the weight table takes in memory.
+    pub fn weight_footprint(&self) -> (usize, usize) {
+        (self.weights.stored_rows(), self.weights.values.len() + self.weights.row_of.len() * 4)
+    }
+
+    /// Parses the `model.irm` format (version 2, or version 1 with its seven heads).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         ensure!(bytes.len() >= 8 && &bytes[..4] == MAGIC, "missing the IRLM magic");
         let version = u32::from_le_bytes(bytes[4..8].try_into().unwrap());
-        if version != FORMAT_VERSION {
-            bail!("model format version {version}, this build reads version {FORMAT_VERSION}");
+        if version != 1 && version != FORMAT_VERSION {
+            bail!("model format version {version}, this build reads versions 1 and {FORMAT_VERSION}");
         }
         let mut payload = Vec::new();
         zstd::stream::read::Decoder::new(&bytes[8..])?.read_to_end(&mut payload)?;
         let mut cur = payload.as_slice();
         let header_len = take_u32(&mut cur)? as usize;
         ensure!(cur.len() >= header_len, "truncated header");
-        let header: ModelHeader = serde_json::from_slice(&cur[..header_len])?;
+        let header_json = &cur[..header_len];
         cur = &cur[header_len..];
-        ensure!(header.features.bits <= 24, "hash bits {} out of range", header.features.bits);
-        if let Some(d) = &header.dense {
-            ensure!(d.inv_std.len() == d.dim(), "dense input: {} means but {} scales", d.dim(), d.inv_std.len());
+        if version == 1 {
+            return Self::from_v1(header_json, cur, bytes);
         }
+        let header: ModelHeader = serde_json::from_slice(header_json)?;
+        check_header(&header.features, header.dense.as_ref())?;
+        let heads = header.heads.len();
+        ensure!(header.scales.len() == heads, "{} scales for {heads} heads", header.scales.len());
         let rows = header.rows();
-        let mut weights = vec![0f32; rows * HEADS];
         let n = take_u32(&mut cur)? as usize;
-        ensure!(cur.len() == n * 4 * (1 + HEADS), "weight table has the wrong size");
+        ensure!(cur.len() == n * (4 + heads), "weight table has the wrong size");
+        let mut row_of = vec![u32::MAX; rows];
+        let mut last = None;
+        for i in 0..n {
+            let r = take_u32(&mut cur)? as usize;
+            ensure!(r < rows, "row {r} out of range");
+            ensure!(last.is_none_or(|l| r > l), "rows out of order");
+            last = Some(r);
+            row_of[r] = i as u32;
+        }
+        let values: Vec<i8> = cur.iter().map(|b| *b as i8).collect();
+        let weights = Weights { heads, row_of, values, scales: header.scales.clone() };
+        Self::assemble(header, weights, hex_sha256(bytes))
+    }
+
+    /// A format-1 file: dense `f32` rows of seven heads, quantised on load.
+    fn from_v1(header_json: &[u8], mut cur: &[u8], bytes: &[u8]) -> Result<Self> {
+        let v1: HeaderV1 = serde_json::from_slice(header_json)?;
+        check_header(&v1.features, v1.dense.as_ref())?;
+        let layout = HeadLayout::categories_and_sentiments();
+        let mut thresholds = v1.thresholds.to_vec();
+        thresholds.extend([0.5; 3]);
+        let header = ModelHeader {
+            id: v1.id,
+            features: v1.features,
+            heads: layout.names(),
+            thresholds,
+            bias: v1.bias.to_vec(),
+            lexicon: Lexicon::default(),
+            dense: v1.dense,
+            scales: Vec::new(),
+        };
+        let heads = layout.len();
+        let rows = header.rows();
+        let mut dense = vec![0f32; rows * heads];
+        let n = take_u32(&mut cur)? as usize;
+        ensure!(cur.len() == n * 4 * (1 + heads), "weight table has the wrong size");
         for _ in 0..n {
             let idx = take_u32(&mut cur)? as usize;
             ensure!(idx < rows, "bucket {idx} out of range");
-            for h in 0..HEADS {
-                weights[idx * HEADS + h] = f32::from_le_bytes(take4(&mut cur)?);
+            for h in 0..heads {
+                dense[idx * heads + h] = f32::from_le_bytes(take4(&mut cur)?);
             }
         }
-        Ok(LinearModel { header, weights, sha256: hex_sha256(bytes) })
+        let mut m = Self::new(header, &dense)?;
+        m.sha256 = hex_sha256(bytes);
+        Ok(m)
     }
 
-    /// Serialises to the `model.irm` format; the same model always gives the same bytes.
+    /// Serialises to the `model.irm` format (version 2): the magic, the version, then a
+    /// zstd frame with the JSON header, the number of stored rows, their table indices
+    /// (ascending `u32`) and their 8-bit weights, row by row. The same model always gives
+    /// the same bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut payload = Vec::new();
         let header = serde_json::to_vec(&self.header).expect("header serialises");
         payload.extend_from_slice(&(header.len() as u32).to_le_bytes());
         payload.extend_from_slice(&header);
-        let rows: Vec<usize> = (0..self.header.rows())
-            .filter(|r| self.weights[r * HEADS..(r + 1) * HEADS].iter().any(|w| *w != 0.0))
-            .collect();
-        payload.extend_from_slice(&(rows.len() as u32).to_le_bytes());
-        for r in rows {
-            payload.extend_from_slice(&(r as u32).to_le_bytes());
-            for w in &self.weights[r * HEADS..(r + 1) * HEADS] {
-                payload.extend_from_slice(&w.to_le_bytes());
-            }
+        let w = &self.weights;
+        let mut order: Vec<(usize, u32)> =
+            w.row_of.iter().enumerate().filter(|(_, i)| **i != u32::MAX).map(|(r, i)| (r, *i)).collect();
+        order.sort_unstable();
+        payload.extend_from_slice(&(order.len() as u32).to_le_bytes());
+        for (r, _) in &order {
+            payload.extend_from_slice(&(*r as u32).to_le_bytes());
+        }
+        for (_, i) in &order {
+            let row = &w.values[*i as usize * w.heads..(*i as usize + 1) * w.heads];
+            payload.extend(row.iter().map(|v| *v as u8));
         }
         let mut out = Vec::with_capacity(payload.len() / 2);
         out.extend_from_slice(MAGIC);
@@ -184,105 +360,158 @@ impl LinearModel {
         enc.finish().expect("in-memory write")
     }
 
-    /// Raw logits of every head for a text (and its dense vector, for heads that read
-    /// one), and the per-term contributions to the irritant heads (used for evidence).
-    fn logits(
-        &self,
-        text: &str,
-        dense: Option<&[f32]>,
-        with_terms: bool,
-    ) -> ([f32; HEADS], Vec<String>, Vec<[f32; 4]>) {
-        let f = extract(text, &self.header.features);
-        let mut z = self.header.bias;
-        let mut per_term = if with_terms { vec![[0f32; 4]; f.terms.len()] } else { Vec::new() };
-        for ((&b, &t), &v) in f.buckets.iter().zip(&f.term_of).zip(&f.values) {
-            let w = &self.weights[b as usize * HEADS..(b as usize + 1) * HEADS];
-            for h in 0..HEADS {
-                z[h] += w[h] * v;
-            }
-            if with_terms && t != u32::MAX {
-                for (h, c) in per_term[t as usize].iter_mut().enumerate() {
-                    *c += w[h] * v;
-                }
+    /// The feature extractor of this model (its configuration and names).
+    pub fn extractor(&self) -> &Extractor {
+        &self.extractor
+    }
+
+    /// Raw logits of every head for a segment's features (and its dense vector, for
+    /// heads that read one).
+    fn logits(&self, f: &Features, dense: Option<&[f32]>) -> Vec<f32> {
+        let heads = self.layout.len();
+        let mut acc = vec![0f32; heads];
+        for (&b, &v) in f.buckets.iter().zip(&f.values) {
+            let Some(q) = self.weights.row(b as usize) else { continue };
+            for (a, &x) in acc.iter_mut().zip(q) {
+                *a += x as f32 * v;
             }
         }
         if let (Some(input), Some(e)) = (&self.header.dense, dense) {
             let base = 1usize << self.header.features.bits;
             for d in 0..input.dim() {
                 let v = input.value(e, d);
-                let w = &self.weights[(base + d) * HEADS..(base + d + 1) * HEADS];
-                for h in 0..HEADS {
-                    z[h] += w[h] * v;
+                let Some(q) = self.weights.row(base + d) else { continue };
+                for (a, &x) in acc.iter_mut().zip(q) {
+                    *a += x as f32 * v;
                 }
             }
         }
-        (z, f.terms, per_term)
+        acc.iter().zip(&self.weights.scales).zip(&self.header.bias).map(|((a, s), b)| b + a * s).collect()
     }
 
-    /// Probabilities of every head: sigmoid for the irritant heads, softmax for sentiment.
-    pub fn probabilities(&self, text: &str, dense: Option<&[f32]>) -> ([f32; 4], [f32; 3]) {
-        let (z, _, _) = self.logits(text, dense, false);
-        heads_to_probs(&z)
+    /// Each term's contribution to the logits of `heads` (`terms × heads.len()`,
+    /// row-major); only asked for the heads a prediction's evidence is about.
+    fn term_contributions(&self, f: &Features, heads: &[usize]) -> Vec<f32> {
+        let k = heads.len();
+        let mut out = vec![0f32; f.terms.len() * k];
+        for ((&b, &t), &v) in f.buckets.iter().zip(&f.term_of).zip(&f.values) {
+            if t == u32::MAX {
+                continue;
+            }
+            let Some(q) = self.weights.row(b as usize) else { continue };
+            for (j, &h) in heads.iter().enumerate() {
+                out[t as usize * k + j] += q[h] as f32 * self.weights.scales[h] * v;
+            }
+        }
+        out
     }
 
-    /// For each irritant head, the direction `u` in the dense space and the offset `b`
-    /// such that the head's logit moves by `u · e - b` with the vector `e`
-    /// (standardisation folded in); used to split that contribution over the tokens an
-    /// encoder pooled.
-    pub fn dense_directions(&self) -> Option<([Vec<f32>; 4], [f32; 4])> {
+    /// Probabilities of every head, in layout order.
+    pub fn probabilities(&self, input: &SegmentInput, dense: Option<&[f32]>) -> Vec<f32> {
+        self.layout.probabilities(&self.logits(&self.extractor.extract(input), dense))
+    }
+
+    /// For each head, the direction `u` in the dense space and the offset `b` such that
+    /// the head's logit moves by `u · e - b` with the vector `e` (standardisation folded
+    /// in); used to split that contribution over the tokens an encoder pooled.
+    pub fn dense_directions(&self) -> Option<(Vec<Vec<f32>>, Vec<f32>)> {
         let input = self.header.dense.as_ref()?;
         let base = 1usize << self.header.features.bits;
-        let u: [Vec<f32>; 4] = std::array::from_fn(|h| {
-            (0..input.dim()).map(|d| self.weights[(base + d) * HEADS + h] * input.weight * input.inv_std[d]).collect()
-        });
-        let b = std::array::from_fn(|h| u[h].iter().zip(&input.mean).map(|(x, m)| x * m).sum());
+        let u: Vec<Vec<f32>> = (0..self.layout.len())
+            .map(|h| {
+                (0..input.dim()).map(|d| self.weights.get(base + d, h) * input.weight * input.inv_std[d]).collect()
+            })
+            .collect();
+        let b = u.iter().map(|u| u.iter().zip(&input.mean).map(|(x, m)| x * m).sum()).collect();
         Some((u, b))
     }
 
     /// Classifies one normalised segment of a model without dense input.
-    pub fn predict(&self, text: &str) -> Prediction {
-        self.predict_with(text, None, Vec::new())
+    pub fn predict(&self, input: &SegmentInput) -> Prediction {
+        self.predict_with(input, None, Vec::new())
     }
 
     /// Classifies one normalised segment. `dense` is its vector, for heads that read one;
-    /// `extra_terms` are further per-term contributions to the irritant logits (an
+    /// `extra_terms` are further per-term contributions to every head's logit (an
     /// encoder's words), merged with the n-gram terms for the evidence.
-    pub fn predict_with(&self, text: &str, dense: Option<&[f32]>, extra_terms: Vec<(String, [f32; 4])>) -> Prediction {
-        let (z, mut terms, mut per_term) = self.logits(text, dense, true);
+    pub fn predict_with(
+        &self,
+        input: &SegmentInput,
+        dense: Option<&[f32]>,
+        extra_terms: Vec<(String, Vec<f32>)>,
+    ) -> Prediction {
+        self.predict_features(self.extractor.extract(input), dense, extra_terms)
+    }
+
+    /// Classifies a segment from its features.
+    fn predict_features(&self, f: Features, dense: Option<&[f32]>, extra_terms: Vec<(String, Vec<f32>)>) -> Prediction {
+        let z = self.logits(&f, dense);
+        let mut p = self.layout.decode(&self.layout.probabilities(&z), &self.header.thresholds);
+        if !p.irritants.is_empty() {
+            p.evidence = self.evidence(&p, f, extra_terms);
+        }
+        p
+    }
+
+    /// The evidence of a prediction: for each predicted irritant aspect (each predicted
+    /// category, for a model without aspect heads), the terms that pushed its head most.
+    /// A term that occurs twice counts once, with its contributions summed.
+    fn evidence(&self, p: &Prediction, f: Features, extra_terms: Vec<(String, Vec<f32>)>) -> Vec<Evidence> {
+        // (category, aspect, head) of each piece of evidence to find.
+        let targets: Vec<(Irritant, Option<AspectLabel>, usize)> = if self.layout.has_aspects() {
+            p.aspects
+                .iter()
+                .filter(|a| a.label.polarity == Polarity::Irritant)
+                .map(|a| {
+                    let head =
+                        self.layout.aspects().iter().find(|(l, _)| *l == a.label).expect("a head of the layout").1;
+                    (a.label.category(), Some(a.label), head)
+                })
+                .collect()
+        } else {
+            p.irritants.iter().map(|c| (c, None, self.layout.category(c))).collect()
+        };
+        let heads: Vec<usize> = targets.iter().map(|t| t.2).collect();
+        let k = heads.len();
+        let mut per_term = self.term_contributions(&f, &heads);
+        let mut terms = f.terms;
         for (t, c) in extra_terms {
             terms.push(t);
-            per_term.push(c);
+            per_term.extend(heads.iter().map(|&h| c[h]));
         }
-        let (irritant_probs, sentiment_probs) = heads_to_probs(&z);
-        let irritants: IrritantSet = Irritant::ALL
-            .into_iter()
-            .filter(|c| irritant_probs[c.index()] >= self.header.thresholds[c.index()])
-            .collect();
-        let sentiment = Sentiment::ALL[argmax(&sentiment_probs)];
-        let mut evidence = Vec::new();
-        // A term that occurs twice counts once, with its contributions summed.
-        let mut distinct: Vec<(usize, [f32; 4])> = Vec::new();
-        if !irritants.is_empty() {
-            let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-            for (t, w) in per_term.iter().enumerate() {
-                match first.get(terms[t].as_str()) {
-                    Some(&k) => {
-                        for (sum, x) in distinct[k].1.iter_mut().zip(w) {
-                            *sum += x;
-                        }
+        // Distinct terms in order of first occurrence, with their contributions summed.
+        let mut order: Vec<usize> = Vec::with_capacity(terms.len());
+        let mut sums: Vec<f32> = Vec::with_capacity(per_term.len());
+        let mut first: HashMap<&str, usize, BuildHasherDefault<FnvKey>> = HashMap::default();
+        for (t, w) in per_term.chunks(k.max(1)).enumerate() {
+            match first.get(terms[t].as_str()) {
+                Some(&i) => {
+                    for (sum, x) in sums[i * k..(i + 1) * k].iter_mut().zip(w) {
+                        *sum += x;
                     }
-                    None => {
-                        first.insert(terms[t].as_str(), distinct.len());
-                        distinct.push((t, *w));
-                    }
+                }
+                None => {
+                    first.insert(terms[t].as_str(), order.len());
+                    order.push(t);
+                    sums.extend_from_slice(w);
                 }
             }
         }
-        for c in irritants.iter() {
-            evidence.extend(Evidence::strongest(c, distinct.iter().map(|(t, w)| (terms[*t].as_str(), w))));
+        let mut evidence = Vec::new();
+        for (j, (category, aspect, _)) in targets.into_iter().enumerate() {
+            let candidates = order.iter().zip(sums.chunks(k)).map(|(t, w)| (terms[*t].as_str(), w));
+            evidence.extend(Evidence::strongest(category, aspect, j, candidates));
         }
-        Prediction { irritant_probs, irritants, sentiment_probs, sentiment, evidence, aspects: Vec::new() }
+        evidence
     }
+}
+
+fn check_header(features: &FeatureConfig, dense: Option<&DenseInput>) -> Result<()> {
+    ensure!(features.bits <= 24, "hash bits {} out of range", features.bits);
+    if let Some(d) = dense {
+        ensure!(d.inv_std.len() == d.dim(), "dense input: {} means but {} scales", d.dim(), d.inv_std.len());
+    }
+    Ok(())
 }
 
 impl Classifier for LinearModel {
@@ -292,41 +521,34 @@ impl Classifier for LinearModel {
     fn sha256(&self) -> &str {
         &self.sha256
     }
-    fn classify_batch(&self, texts: &[&str]) -> Result<Vec<Prediction>> {
+    fn classify(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
         use rayon::prelude::*;
-        Ok(texts.par_iter().map(|t| self.predict(t)).collect())
+        // In runs of consecutive segments, a segment's previous one is usually the
+        // segment just classified: its prepared text is reused as context.
+        Ok(inputs
+            .par_chunks(CLASSIFY_CHUNK)
+            .flat_map_iter(|chunk| {
+                let mut last: Option<(&str, String)> = None;
+                chunk.iter().map(move |s| {
+                    let text = self.extractor.prepare(s.text);
+                    let previous = match (s.previous.filter(|_| self.reads_context()), last.take()) {
+                        (Some(p), Some((l, prepared))) if std::ptr::eq(p, l) => Some(prepared),
+                        (Some(p), _) => Some(self.extractor.prepare(p)),
+                        (None, _) => None,
+                    };
+                    let f = self.extractor.extract_prepared(s, &text, previous.as_deref());
+                    last = Some((s.text, text));
+                    self.predict_features(f, None, Vec::new())
+                })
+            })
+            .collect())
     }
-}
-
-/// Sigmoid of the irritant logits and softmax of the sentiment logits.
-pub fn heads_to_probs(z: &[f32; HEADS]) -> ([f32; 4], [f32; 3]) {
-    let mut irr = [0f32; 4];
-    for (p, &l) in irr.iter_mut().zip(&z[..SENTIMENT0]) {
-        *p = sigmoid(l);
+    fn predicts_aspects(&self) -> bool {
+        self.layout.has_aspects()
     }
-    (irr, softmax3([z[4], z[5], z[6]]))
-}
-
-pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-pub fn softmax3(z: [f32; 3]) -> [f32; 3] {
-    let m = z[0].max(z[1]).max(z[2]);
-    let e = z.map(|v| (v - m).exp());
-    let s: f32 = e.iter().sum();
-    e.map(|v| v / s)
-}
-
-/// Index of the largest value; the first one wins a tie.
-pub fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, x) in v.iter().enumerate() {
-        if *x > v[best] {
-            best = i;
-        }
+    fn reads_context(&self) -> bool {
+        self.header.features.context_weight > 0.0
     }
-    best
 }
 
 fn take_u32(cur: &mut &[u8]) -> Result<u32> {
@@ -343,25 +565,35 @@ fn take4(cur: &mut &[u8]) -> Result<[u8; 4]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::taxonomy::{Irritant, Sentiment};
 
+    /// Seven heads; `caisse` pushes physical and negative.
     fn toy() -> LinearModel {
-        let features = FeatureConfig { bits: 10, ..FeatureConfig::default() };
-        let mut weights = vec![0f32; (1 << 10) * HEADS];
-        let f = extract("caisse", &features);
+        let features = FeatureConfig { bits: 10, context_weight: 0.0, ..FeatureConfig::default() };
+        let layout = HeadLayout::categories_and_sentiments();
+        let heads = layout.len();
+        let mut weights = vec![0f32; (1 << 10) * heads];
+        let f = Extractor::new(&features, &Lexicon::default()).extract(&SegmentInput::alone("caisse"));
         for &b in &f.buckets[1..] {
-            weights[b as usize * HEADS + Irritant::Physical.index()] = 2.0;
-            weights[b as usize * HEADS + SENTIMENT0] = 1.0;
+            weights[b as usize * heads + layout.category(Irritant::Physical)] = 2.0;
+            weights[b as usize * heads + layout.sentiment(Sentiment::Negative)] = 1.0;
         }
+        let mut bias = vec![-1.0; 4];
+        bias.extend([0.0; 3]);
         LinearModel::new(
             ModelHeader {
                 id: "toy".into(),
                 features,
-                thresholds: [0.5; 4],
-                bias: [-1.0, -1.0, -1.0, -1.0, 0.0, 0.0, 0.0],
+                heads: layout.names(),
+                thresholds: vec![0.5; heads],
+                bias,
+                lexicon: Lexicon::default(),
                 dense: None,
+                scales: Vec::new(),
             },
-            weights,
+            &weights,
         )
+        .unwrap()
     }
 
     #[test]
@@ -385,9 +617,21 @@ mod tests {
     }
 
     #[test]
+    fn quantised_weights_stay_within_half_a_step() {
+        let dense: Vec<f32> = (0..64).map(|i| ((i * 37 % 29) as f32 - 14.0) / 7.0).collect();
+        let w = Weights::quantise(&dense, 4);
+        for (i, x) in dense.iter().enumerate() {
+            let (r, h) = (i / 4, i % 4);
+            assert!((w.get(r, h) - x).abs() <= w.scales[h] / 2.0 + 1e-6, "row {r} head {h}");
+        }
+        let zeros = Weights::quantise(&[0.0; 8], 4);
+        assert_eq!(zeros.stored_rows(), 0, "all-zero rows are not stored");
+    }
+
+    #[test]
     fn evidence_names_the_term_that_fired() {
         let m = toy();
-        let p = m.predict("Attente en caisse");
+        let p = m.predict(&SegmentInput::alone("Attente en caisse"));
         assert!(p.irritants.contains(Irritant::Physical));
         assert!(!p.irritants.contains(Irritant::Digital));
         assert_eq!(p.evidence[0].term, "caisse");
@@ -399,19 +643,24 @@ mod tests {
 
     #[test]
     fn a_repeated_term_is_one_piece_of_evidence() {
-        let p = toy().predict("Caisse fermée, attente en caisse");
+        let p = toy().predict(&SegmentInput::alone("Caisse fermée, attente en caisse"));
         let caisse: Vec<_> = p.evidence.iter().filter(|e| e.term == "caisse").collect();
         assert_eq!(caisse.len(), 1);
-        let once = toy().predict("Attente en caisse");
+        let once = toy().predict(&SegmentInput::alone("Attente en caisse"));
         assert!(caisse[0].weight > once.evidence[0].weight);
     }
 
     #[test]
-    fn embedded_default_loads_and_finds_obvious_irritants() {
+    fn embedded_default_predicts_aspects_that_follow_the_rule() {
         let m = LinearModel::embedded_default().unwrap();
-        let p = m.predict("L'appli plante à chaque fois que je veux payer.");
+        assert!(m.predicts_aspects());
+        let p = m.predict(&SegmentInput::alone("L'appli plante à chaque fois que je veux payer."));
         assert!(p.irritants.contains(Irritant::Digital), "{p:?}");
-        let p = m.predict("Le livreur a laissé le colis devant la porte sans sonner.");
+        let p = m.predict(&SegmentInput::alone("Le livreur a laissé le colis devant la porte sans sonner."));
         assert!(p.irritants.contains(Irritant::ThirdParty), "{p:?}");
+        assert!(p.aspects.iter().any(|a| a.label.name() == "third_party.delivery"), "{p:?}");
+        let labels: Vec<_> = p.aspects.iter().map(|a| a.label).collect();
+        assert_eq!(crate::taxonomy::irritants_of(&labels), p.irritants);
+        assert!(p.evidence.iter().all(|e| e.aspect.is_some_and(|a| a.category() == e.irritant)));
     }
 }

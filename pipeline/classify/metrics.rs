@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::{aspects, AspectLabel, Irritant, IrritantSet, Polarity, Sentiment};
 
 /// Precision, recall and F1 of one class, with the counts behind them. Recall and F1 are
 /// `None` when the class is absent from the gold labels; precision is `None` when it is
@@ -119,6 +119,29 @@ pub fn label_scores(names: &[String], gold: &[Vec<usize>], pred: &[Vec<usize>]) 
         classes_in_gold: per_class.values().filter(|c| c.f1.is_some()).count(),
         per_class,
     }
+}
+
+/// The `aspect:polarity` class names, in taxonomy order, irritant before praise.
+pub fn aspect_class_names() -> Vec<String> {
+    aspects().iter().flat_map(|a| Polarity::ALL.map(|p| format!("{}:{}", a.name, p.as_str()))).collect()
+}
+
+pub fn aspect_class(a: AspectLabel) -> usize {
+    a.aspect * Polarity::ALL.len() + Polarity::ALL.iter().position(|p| *p == a.polarity).unwrap_or(0)
+}
+
+/// Aspect scores, one class per `aspect:polarity`: `gold[i]` and `pred[i]` are the
+/// aspects of example `i`.
+pub fn aspect_scores(gold: &[&[AspectLabel]], pred: &[Vec<AspectLabel>]) -> LabelScores {
+    let classes = |v: &[AspectLabel]| {
+        let mut c: Vec<usize> = v.iter().copied().map(aspect_class).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    };
+    let g: Vec<Vec<usize>> = gold.iter().map(|a| classes(a)).collect();
+    let p: Vec<Vec<usize>> = pred.iter().map(|a| classes(a)).collect();
+    label_scores(&aspect_class_names(), &g, &p)
 }
 
 /// Multi-label irritant scores.

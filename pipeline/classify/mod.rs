@@ -9,6 +9,7 @@
 
 pub mod encoder;
 pub mod features;
+pub mod heads;
 pub mod labelled;
 pub mod linear;
 pub mod metrics;
@@ -20,60 +21,85 @@ use anyhow::{Context, Result};
 
 use crate::taxonomy::{AspectLabel, Irritant, IrritantSet, Sentiment};
 
-/// One term that pushed a category up: a word or a pair of words of the segment and its
-/// contribution to the category's logit.
+/// One term that pushed a label up: a word or a pair of words of the segment (or, marked
+/// `prev:`, of the segment before it) and its contribution to the label's logit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     pub irritant: Irritant,
+    /// The irritant aspect the term supports, for models that predict aspects.
+    pub aspect: Option<AspectLabel>,
     pub term: String,
     pub weight: f32,
 }
 
-/// Evidence terms kept per predicted category.
+/// Evidence terms kept per predicted category or aspect.
 pub const EVIDENCE_PER_CATEGORY: usize = 3;
 
 impl Evidence {
-    /// The terms that pushed category `c` most, strongest first: `candidates` are terms in
-    /// the order of the segment with their contributions to the four irritant logits; only
+    /// The terms that pushed head `head` most, strongest first: `candidates` are terms in
+    /// the order of the segment with their contributions to every head's logit; only
     /// positive contributions count, and ties go to the earlier term, so evidence is
-    /// deterministic.
-    pub fn strongest<'a>(c: Irritant, candidates: impl Iterator<Item = (&'a str, &'a [f32; 4])>) -> Vec<Evidence> {
-        let mut scored: Vec<(&str, f32)> =
-            candidates.map(|(t, w)| (t, w[c.index()])).filter(|(_, w)| *w > 0.0).collect();
+    /// deterministic. The evidence is filed under `irritant` and `aspect`.
+    pub fn strongest<'a>(
+        irritant: Irritant,
+        aspect: Option<AspectLabel>,
+        head: usize,
+        candidates: impl Iterator<Item = (&'a str, &'a [f32])>,
+    ) -> Vec<Evidence> {
+        let mut scored: Vec<(&str, f32)> = candidates.map(|(t, w)| (t, w[head])).filter(|(_, w)| *w > 0.0).collect();
         // A stable sort keeps equal weights in segment order.
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         scored
             .into_iter()
             .take(EVIDENCE_PER_CATEGORY)
-            .map(|(term, weight)| Evidence { irritant: c, term: term.to_string(), weight })
+            .map(|(term, weight)| Evidence { irritant, aspect, term: term.to_string(), weight })
             .collect()
     }
+}
+
+/// An aspect a classifier found in a segment, with its head's probability.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AspectScore {
+    pub label: AspectLabel,
+    pub probability: f32,
 }
 
 /// What a classifier says about one segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
     /// Probability of each category, in [`Irritant::ALL`] order.
-    pub irritant_probs: [f32; 4],
+    pub irritant_probs: Vec<f32>,
     /// Categories whose probability reached their threshold.
     pub irritants: IrritantSet,
     /// Probability of each sentiment, in [`Sentiment::ALL`] order; they sum to 1.
-    pub sentiment_probs: [f32; 3],
+    pub sentiment_probs: Vec<f32>,
     /// The most probable sentiment.
     pub sentiment: Sentiment,
-    /// For each predicted category, the terms that pushed it most, strongest first.
+    /// For each predicted irritant aspect (or category, for a model without aspect
+    /// heads), the terms that pushed it most, strongest first.
     pub evidence: Vec<Evidence>,
-    /// Predicted aspects with their probabilities, for models that predict aspects
-    /// ([`Classifier::predicts_aspects`]); empty otherwise.
-    pub aspects: Vec<(AspectLabel, f32)>,
+    /// Predicted aspects with their probabilities, in taxonomy order, for models that
+    /// predict aspects ([`Classifier::predicts_aspects`]); empty otherwise. Their
+    /// irritant aspects give exactly the predicted categories ([`heads`]).
+    pub aspects: Vec<AspectScore>,
 }
 
-/// A segment to classify, with the segment before it in its comment or transcript (the
-/// sentence or turn a reader has just read), both normalised.
-#[derive(Debug, Clone, Copy)]
+/// A segment to classify with its context, all normalised (and redacted) as a run
+/// prepares text: the segment before it in its comment or transcript (the sentence or
+/// turn a reader has just read), and, in a transcript, the role of who speaks.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SegmentInput<'a> {
     pub text: &'a str,
     pub previous: Option<&'a str>,
+    /// `shopper` or `staff` (or `unknown`) for a transcript turn.
+    pub speaker: Option<&'a str>,
+}
+
+impl<'a> SegmentInput<'a> {
+    /// A segment read without context.
+    pub fn alone(text: &'a str) -> Self {
+        SegmentInput { text, previous: None, speaker: None }
+    }
 }
 
 /// A segment classifier. Implementations must be deterministic: the same input gives the
@@ -86,18 +112,22 @@ pub trait Classifier: Send + Sync {
     fn id(&self) -> &str;
     /// SHA-256 of the model's files, hex, so a run names exactly the weights it used.
     fn sha256(&self) -> &str;
-    /// Classifies a batch of normalised segment texts; the output is in input order.
-    /// Implementations spread the work over the current rayon pool; callers hand over
-    /// large batches (an encoder batches by length within them).
-    fn classify_batch(&self, texts: &[&str]) -> Result<Vec<Prediction>>;
-    /// Classifies segments given with their context, in order. The models of this version
-    /// read each segment alone, which is what the default does.
-    fn classify_in_context(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
-        let texts: Vec<&str> = inputs.iter().map(|s| s.text).collect();
-        self.classify_batch(&texts)
+    /// Classifies segments given with their context, in order. Implementations spread
+    /// the work over the current rayon pool; callers hand over large batches (an encoder
+    /// batches by length within them).
+    fn classify(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>>;
+    /// Classifies segments read alone.
+    fn classify_texts(&self, texts: &[&str]) -> Result<Vec<Prediction>> {
+        let inputs: Vec<SegmentInput> = texts.iter().map(|t| SegmentInput::alone(t)).collect();
+        self.classify(&inputs)
     }
     /// Whether [`Prediction::aspects`] is filled.
     fn predicts_aspects(&self) -> bool {
+        false
+    }
+    /// Whether the model reads [`SegmentInput::previous`]; the tables record the context
+    /// a segment was classified with only when it is read.
+    fn reads_context(&self) -> bool {
         false
     }
 }

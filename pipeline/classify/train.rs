@@ -12,13 +12,14 @@ use std::path::Path;
 use anyhow::{ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::features::{extract, FeatureConfig, Features};
-use super::labelled::LabelledSegment;
-use super::linear::{heads_to_probs, DenseInput, LinearModel, ModelHeader, HEADS};
-use super::metrics::{fmt3, irritant_scores, sentiment_scores, IrritantScores, SentimentScores};
+use super::features::{Extractor, FeatureConfig, Lexicon};
+use super::heads::{Head, HeadLayout};
+use super::labelled::{inputs, prepared_texts, LabelledSegment};
+use super::linear::{DenseInput, LinearModel, ModelHeader};
+use super::metrics::{fmt3, irritant_scores, sentiment_scores, IrritantScores, LabelScores, SentimentScores};
+use super::Prediction;
 use crate::digest::sha256_file;
-use crate::normalise::normalise;
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::{AspectLabel, IrritantSet, Sentiment};
 use crate::write::atomic::write_file_atomically;
 
 /// Hyper-parameters of a training run.
@@ -65,11 +66,24 @@ pub struct ModelCard {
     pub hyperparameters: TrainConfig,
     pub train_data: Vec<DataFile>,
     pub dev_data: Vec<DataFile>,
-    /// Per-category thresholds, tuned on the dev split (0.5 without one).
+    /// Heads of the model (categories, sentiments, aspects × polarity).
+    pub heads: usize,
+    /// Entity names whose kinds are features.
+    pub entities: usize,
+    /// Rows of the weight table with a non-zero weight, and what the table takes in
+    /// memory once loaded.
+    pub weight_rows: usize,
+    pub weight_bytes_in_memory: usize,
+    /// Per-head thresholds of the logistic heads, tuned on the dev split (0.5 without
+    /// one, or with too few dev positives).
     pub thresholds: std::collections::BTreeMap<String, f32>,
     pub train_label_counts: std::collections::BTreeMap<String, usize>,
     pub dev_irritants: Option<IrritantScores>,
     pub dev_sentiment: Option<SentimentScores>,
+    /// Aspect scores on the dev split, per `aspect:polarity`.
+    pub dev_aspects: Option<LabelScores>,
+    /// Dev figures per source style (transcript channel, `segment` for lone segments).
+    pub dev_by_style: std::collections::BTreeMap<String, StyleScores>,
     /// The encoder whose sentence vectors the heads read beside the n-grams, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoder: Option<String>,
@@ -104,6 +118,7 @@ pub fn cross_validate(
     dev: &[LabelledSegment],
     k: usize,
     cfg: &TrainConfig,
+    lexicon: &Lexicon,
 ) -> Result<CrossValidation> {
     // Folds are drawn by comment or transcript, so no fold is scored on sentences whose
     // neighbours it was fitted on.
@@ -129,6 +144,7 @@ pub fn cross_validate(
         fold_of[u] = pos % k;
     }
     let (mut irr, mut sent) = (Vec::new(), Vec::new());
+    let dev = Examples::new(dev);
     for fold in 0..k {
         let (mut fit_on, mut held) = (Vec::new(), Vec::new());
         for (i, s) in data.iter().enumerate() {
@@ -138,14 +154,15 @@ pub fn cross_validate(
                 fit_on.push(s.clone());
             }
         }
-        let mut model = fit(&fit_on, cfg, None)?;
+        let mut model = fit(&Examples::new(&fit_on), cfg, lexicon, None)?;
         if !dev.is_empty() {
-            model.header.thresholds = tune_thresholds(&model, dev, None);
+            let thresholds = tune_thresholds(&model, &dev, None);
+            model = model.with_thresholds(thresholds)?;
         }
-        let (i, s) = score(&model, &held, None);
+        let s = score(&model, &Examples::new(&held), None);
         // A fold with nothing to measure (possible only on tiny data) is left out.
-        irr.extend(i.macro_f1);
-        sent.extend(s.macro_f1);
+        irr.extend(s.irritants.macro_f1);
+        sent.extend(s.sentiment.macro_f1);
     }
     let (im, is) = mean_std(&irr);
     let (sm, ss) = mean_std(&sent);
@@ -176,17 +193,25 @@ impl SplitMix64 {
     }
 }
 
-fn featurise(data: &[LabelledSegment], cfg: &FeatureConfig) -> Vec<Features> {
-    data.iter().map(|s| extract(&normalise(&s.text).text, cfg)).collect()
+/// Labelled segments with their texts prepared as a run prepares text.
+pub struct Examples<'a> {
+    pub data: &'a [LabelledSegment],
+    texts: Vec<String>,
 }
 
-fn targets(s: &LabelledSegment) -> [f32; HEADS] {
-    let mut y = [0f32; HEADS];
-    for c in s.irritants.iter() {
-        y[c.index()] = 1.0;
+impl<'a> Examples<'a> {
+    pub fn new(data: &'a [LabelledSegment]) -> Self {
+        Examples { data, texts: prepared_texts(data) }
     }
-    y[4 + s.sentiment.index()] = 1.0;
-    y
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Each segment with its context.
+    pub fn inputs(&self) -> Vec<super::SegmentInput<'_>> {
+        inputs(self.data, &self.texts)
+    }
 }
 
 /// Dense vectors for heads that read an encoder's embedding beside the n-grams: the
@@ -197,39 +222,60 @@ pub struct DenseData<'a> {
     pub dev: &'a [Vec<f32>],
 }
 
+/// The heads a model learns from `data`: every label of the taxonomy when the data
+/// carries aspects, else the categories and sentiments.
+pub fn layout_for(data: &[LabelledSegment]) -> HeadLayout {
+    if data.iter().any(|s| s.aspects.is_some()) {
+        HeadLayout::full()
+    } else {
+        HeadLayout::categories_and_sentiments()
+    }
+}
+
 /// Fits the weights (thresholds at 0.5); see [`train`] for the whole procedure. With
-/// `dense`, each segment's vector (same order as `data`) is read beside its n-grams.
+/// `dense`, each segment's vector (same order as the examples) is read beside its
+/// n-grams; `lexicon` names the entities whose kinds are features.
 pub fn fit(
-    data: &[LabelledSegment],
+    ex: &Examples,
     cfg: &TrainConfig,
+    lexicon: &Lexicon,
     dense: Option<(&DenseInput, &[Vec<f32>])>,
 ) -> Result<LinearModel> {
+    use rayon::prelude::*;
+    let data = ex.data;
     ensure!(!data.is_empty(), "no training data");
     if let Some((_, vectors)) = dense {
         ensure!(vectors.len() == data.len(), "{} vectors for {} segments", vectors.len(), data.len());
     }
-    let feats = featurise(data, &cfg.features);
+    let layout = layout_for(data);
+    let heads = layout.len();
+    let extractor = Extractor::new(&cfg.features, lexicon);
     let header = ModelHeader {
         id: cfg.id.clone(),
         features: cfg.features,
-        thresholds: [0.5; 4],
-        bias: [0.0; HEADS],
+        heads: layout.names(),
+        thresholds: vec![0.5; heads],
+        bias: vec![0.0; heads],
+        lexicon: lexicon.clone(),
         dense: dense.map(|(input, _)| input.clone()),
+        scales: Vec::new(),
     };
     let base = 1usize << cfg.features.bits;
     let rows = header.rows();
-    let mut w = vec![0f32; rows * HEADS];
-    let mut g2 = vec![0f32; rows * HEADS];
-    let mut bias = [0f32; HEADS];
-    let mut bias_g2 = [0f32; HEADS];
+    let mut w = vec![0f32; rows * heads];
+    let mut g2 = vec![0f32; rows * heads];
+    let mut bias = vec![0f32; heads];
+    let mut bias_g2 = vec![0f32; heads];
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = SplitMix64(cfg.seed);
     let eps = 1e-8f32;
     // (row, value) of every feature of every segment: the hashed buckets, then the dense part.
-    let inputs: Vec<Vec<(usize, f32)>> = feats
-        .iter()
+    let segment_inputs = ex.inputs();
+    let inputs: Vec<Vec<(usize, f32)>> = segment_inputs
+        .par_iter()
         .enumerate()
-        .map(|(i, f)| {
+        .map(|(i, s)| {
+            let f = extractor.extract(s);
             let mut x: Vec<(usize, f32)> = f.buckets.iter().zip(&f.values).map(|(&b, &v)| (b as usize, v)).collect();
             if let Some((input, vectors)) = dense {
                 x.extend((0..input.dim()).map(|d| (base + d, input.value(&vectors[i], d))));
@@ -237,61 +283,80 @@ pub fn fit(
             x
         })
         .collect();
+    let targets: Vec<(Vec<f32>, Vec<bool>)> =
+        data.iter().map(|s| layout.targets(s.irritants, s.sentiment, s.aspects.as_deref())).collect();
+    let mut z = vec![0f32; heads];
+    let mut grad = vec![0f32; heads];
     for _ in 0..cfg.epochs {
         for i in (1..order.len()).rev() {
             order.swap(i, rng.below(i + 1));
         }
         for &i in &order {
-            let y = targets(&data[i]);
-            let mut z = bias;
+            let (y, learns) = &targets[i];
+            z.copy_from_slice(&bias);
             for &(r, v) in &inputs[i] {
-                let row = &w[r * HEADS..(r + 1) * HEADS];
-                for h in 0..HEADS {
-                    z[h] += row[h] * v;
+                for (zh, wh) in z.iter_mut().zip(&w[r * heads..(r + 1) * heads]) {
+                    *zh += wh * v;
                 }
             }
-            let (pi, ps) = heads_to_probs(&z);
-            let mut grad = [0f32; HEADS];
-            for h in 0..4 {
-                grad[h] = pi[h] - y[h];
+            let p = layout.probabilities(&z);
+            for h in 0..heads {
+                grad[h] = if learns[h] { p[h] - y[h] } else { 0.0 };
             }
-            for h in 0..3 {
-                grad[4 + h] = ps[h] - y[4 + h];
-            }
-            for h in 0..HEADS {
+            for h in 0..heads {
                 bias_g2[h] += grad[h] * grad[h];
                 bias[h] -= cfg.learning_rate * grad[h] / (bias_g2[h].sqrt() + eps);
             }
             for &(r, v) in &inputs[i] {
-                let base = r * HEADS;
-                for h in 0..HEADS {
-                    let g = grad[h] * v + cfg.l2 * w[base + h];
-                    g2[base + h] += g * g;
-                    w[base + h] -= cfg.learning_rate * g / (g2[base + h].sqrt() + eps);
+                let row = r * heads;
+                for h in (0..heads).filter(|&h| learns[h]) {
+                    let g = grad[h] * v + cfg.l2 * w[row + h];
+                    g2[row + h] += g * g;
+                    w[row + h] -= cfg.learning_rate * g / (g2[row + h].sqrt() + eps);
                 }
             }
         }
     }
-    Ok(LinearModel::new(ModelHeader { bias, ..header }, w))
+    LinearModel::new(ModelHeader { bias, ..header }, &w)
 }
 
-/// For each category, the threshold in 0.05..=0.95 (steps of 0.01) that maximises F1 on
-/// the dev split; among equal F1s the one closest to 0.5. `dense` holds the dev vectors
-/// for heads that read them.
-pub fn tune_thresholds(model: &LinearModel, dev: &[LabelledSegment], dense: Option<&[Vec<f32>]>) -> [f32; 4] {
-    let probs: Vec<[f32; 4]> = dev
-        .iter()
-        .enumerate()
-        .map(|(i, s)| model.probabilities(&normalise(&s.text).text, dense.map(|d| d[i].as_slice())).0)
-        .collect();
-    let mut out = [0.5f32; 4];
-    for c in Irritant::ALL {
+/// A head's dev decisions need at least this many positives to tune its threshold;
+/// below it the head keeps 0.5.
+pub const MIN_DEV_POSITIVES: usize = 3;
+
+/// Whether labelled segment `s` carries the label of logistic head `h` (`None` when its
+/// labels cannot say: an aspect head on a segment without aspects).
+fn gold_of(h: Head, s: &LabelledSegment) -> Option<bool> {
+    match h {
+        Head::Category(c) => Some(s.irritants.contains(c)),
+        Head::Aspect(a) => s.aspects.as_ref().map(|l| l.contains(&a)),
+        Head::Sentiment(_) => None,
+    }
+}
+
+/// For each logistic head, the threshold in 0.05..=0.95 (steps of 0.01) that maximises
+/// its F1 on the dev split; among equal F1s the one closest to 0.5. A head with fewer
+/// than [`MIN_DEV_POSITIVES`] dev positives keeps 0.5. `dense` holds the dev vectors for
+/// heads that read them.
+pub fn tune_thresholds(model: &LinearModel, dev: &Examples, dense: Option<&[Vec<f32>]>) -> Vec<f32> {
+    use rayon::prelude::*;
+    let inputs = dev.inputs();
+    let probs: Vec<Vec<f32>> =
+        inputs.par_iter().enumerate().map(|(i, s)| model.probabilities(s, dense.map(|d| d[i].as_slice()))).collect();
+    let layout = model.layout();
+    let mut out = vec![0.5f32; layout.len()];
+    for (h, head) in layout.heads().iter().enumerate() {
+        let pairs: Vec<(f32, bool)> =
+            probs.iter().zip(dev.data).filter_map(|(p, s)| gold_of(*head, s).map(|g| (p[h], g))).collect();
+        if pairs.iter().filter(|(_, g)| *g).count() < MIN_DEV_POSITIVES {
+            continue;
+        }
         let mut best = (f64::MIN, f32::MAX, 0.5f32);
         for step in 5..=95 {
             let t = step as f32 / 100.0;
             let (mut tp, mut fp, mut fn_) = (0u32, 0u32, 0u32);
-            for (p, s) in probs.iter().zip(dev) {
-                match (p[c.index()] >= t, s.irritants.contains(c)) {
+            for &(p, g) in &pairs {
+                match (p >= t, g) {
                     (true, true) => tp += 1,
                     (true, false) => fp += 1,
                     (false, true) => fn_ += 1,
@@ -304,27 +369,96 @@ pub fn tune_thresholds(model: &LinearModel, dev: &[LabelledSegment], dense: Opti
                 best = (f1, dist, t);
             }
         }
-        out[c.index()] = best.2;
+        out[h] = best.2;
     }
     out
 }
 
-/// Scores a model on labelled segments (with their vectors, for heads that read them).
-pub fn score(
-    model: &LinearModel,
-    data: &[LabelledSegment],
-    dense: Option<&[Vec<f32>]>,
-) -> (IrritantScores, SentimentScores) {
-    let preds: Vec<_> = data
-        .iter()
+/// A model's figures on labelled segments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    pub irritants: IrritantScores,
+    pub sentiment: SentimentScores,
+    /// Over the segments labelled with aspects, for a model with aspect heads.
+    pub aspects: Option<LabelScores>,
+}
+
+/// The figures of one source style (or transcript channel) in a card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StyleScores {
+    pub n: usize,
+    pub irritant_macro_f1: Option<f64>,
+    pub sentiment_macro_f1: Option<f64>,
+    pub aspect_macro_f1: Option<f64>,
+}
+
+/// Aspect scores of predictions over the segments of `idx` labelled with aspects.
+pub fn aspect_scores(data: &[LabelledSegment], preds: &[Prediction], idx: &[usize]) -> Option<LabelScores> {
+    let labelled: Vec<usize> = idx.iter().copied().filter(|&i| data[i].aspects.is_some()).collect();
+    if labelled.is_empty() {
+        return None;
+    }
+    let gold: Vec<&[AspectLabel]> = labelled.iter().map(|&i| data[i].aspects.as_deref().unwrap_or_default()).collect();
+    let pred: Vec<Vec<AspectLabel>> =
+        labelled.iter().map(|&i| preds[i].aspects.iter().map(|a| a.label).collect()).collect();
+    Some(super::metrics::aspect_scores(&gold, &pred))
+}
+
+fn predictions(model: &LinearModel, ex: &Examples, dense: Option<&[Vec<f32>]>) -> Vec<Prediction> {
+    use rayon::prelude::*;
+    let inputs = ex.inputs();
+    inputs
+        .par_iter()
         .enumerate()
-        .map(|(i, s)| model.predict_with(&normalise(&s.text).text, dense.map(|d| d[i].as_slice()), Vec::new()))
+        .map(|(i, s)| model.predict_with(s, dense.map(|d| d[i].as_slice()), Vec::new()))
+        .collect()
+}
+
+fn scores_of(model: &LinearModel, data: &[LabelledSegment], preds: &[Prediction], idx: &[usize]) -> Scores {
+    let gold_i: Vec<IrritantSet> = idx.iter().map(|&i| data[i].irritants).collect();
+    let pred_i: Vec<IrritantSet> = idx.iter().map(|&i| preds[i].irritants).collect();
+    let gold_s: Vec<Sentiment> = idx.iter().map(|&i| data[i].sentiment).collect();
+    let pred_s: Vec<Sentiment> = idx.iter().map(|&i| preds[i].sentiment).collect();
+    Scores {
+        irritants: irritant_scores(&gold_i, &pred_i),
+        sentiment: sentiment_scores(&gold_s, &pred_s),
+        aspects: if model.layout().has_aspects() { aspect_scores(data, preds, idx) } else { None },
+    }
+}
+
+/// Scores a model on labelled segments (with their vectors, for heads that read them).
+pub fn score(model: &LinearModel, ex: &Examples, dense: Option<&[Vec<f32>]>) -> Scores {
+    let preds = predictions(model, ex, dense);
+    let all: Vec<usize> = (0..ex.data.len()).collect();
+    scores_of(model, ex.data, &preds, &all)
+}
+
+/// Scores per source style, and overall.
+fn score_by_style(
+    model: &LinearModel,
+    ex: &Examples,
+    dense: Option<&[Vec<f32>]>,
+) -> (Scores, std::collections::BTreeMap<String, StyleScores>) {
+    let preds = predictions(model, ex, dense);
+    let all: Vec<usize> = (0..ex.data.len()).collect();
+    let mut by: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, s) in ex.data.iter().enumerate() {
+        by.entry(s.style.clone()).or_default().push(i);
+    }
+    let styles = by
+        .into_iter()
+        .map(|(k, idx)| {
+            let sc = scores_of(model, ex.data, &preds, &idx);
+            let r = StyleScores {
+                n: idx.len(),
+                irritant_macro_f1: sc.irritants.macro_f1,
+                sentiment_macro_f1: sc.sentiment.macro_f1,
+                aspect_macro_f1: sc.aspects.and_then(|a| a.macro_f1),
+            };
+            (k, r)
+        })
         .collect();
-    let gold_i: Vec<IrritantSet> = data.iter().map(|s| s.irritants).collect();
-    let pred_i: Vec<IrritantSet> = preds.iter().map(|p| p.irritants).collect();
-    let gold_s: Vec<Sentiment> = data.iter().map(|s| s.sentiment).collect();
-    let pred_s: Vec<Sentiment> = preds.iter().map(|p| p.sentiment).collect();
-    (irritant_scores(&gold_i, &pred_i), sentiment_scores(&gold_s, &pred_s))
+    (scores_of(model, ex.data, &preds, &all), styles)
 }
 
 /// Fits on `train`, tunes thresholds on `dev` when given, and builds the card. With
@@ -335,19 +469,22 @@ pub fn train(
     dev: &[LabelledSegment],
     dev_files: Vec<DataFile>,
     cfg: &TrainConfig,
+    lexicon: &Lexicon,
     dense: Option<DenseData>,
 ) -> Result<(LinearModel, ModelCard)> {
-    let mut model = fit(train, cfg, dense.as_ref().map(|d| (&d.input, d.train)))?;
+    let train_ex = Examples::new(train);
+    let dev_ex = Examples::new(dev);
+    let mut model = fit(&train_ex, cfg, lexicon, dense.as_ref().map(|d| (&d.input, d.train)))?;
     let dev_vectors = dense.as_ref().map(|d| d.dev);
     if !dev.is_empty() {
-        model.header.thresholds = tune_thresholds(&model, dev, dev_vectors);
-        model = LinearModel::new(model.header.clone(), std::mem::take(&mut model.weights));
+        let thresholds = tune_thresholds(&model, &dev_ex, dev_vectors);
+        model = model.with_thresholds(thresholds)?;
     }
-    let (dev_irritants, dev_sentiment) = if dev.is_empty() {
-        (None, None)
+    let (dev_scores, dev_by_style) = if dev.is_empty() {
+        (None, Default::default())
     } else {
-        let (i, s) = score(&model, dev, dev_vectors);
-        (Some(i), Some(s))
+        let (s, by) = score_by_style(&model, &dev_ex, dev_vectors);
+        (Some(s), by)
     };
     let mut counts = std::collections::BTreeMap::new();
     for s in train {
@@ -358,17 +495,26 @@ pub fn train(
             *counts.entry(c.as_str().to_string()).or_insert(0) += 1;
         }
         *counts.entry(format!("sentiment:{}", s.sentiment)).or_insert(0) += 1;
+        for a in s.aspects.iter().flatten() {
+            *counts.entry(Head::Aspect(*a).name()).or_insert(0) += 1;
+        }
     }
+    let heads = if model.layout().has_aspects() {
+        "one-vs-rest logistic heads for the categories and for each aspect as irritant and as praise, softmax sentiment"
+    } else {
+        "one-vs-rest logistic irritant heads, softmax sentiment"
+    };
     let (kind, encoder) = match &dense {
-        None => ("linear hashed n-grams (one-vs-rest logistic irritant heads, softmax sentiment)".to_string(), None),
+        None => (format!("linear hashed n-grams ({heads})"), None),
         Some(d) => (
             format!(
-                "linear heads over the {} sentence embedding (weight {}) and hashed n-grams (one-vs-rest logistic irritant heads, softmax sentiment)",
+                "linear heads over the {} sentence embedding (weight {}) and hashed n-grams ({heads})",
                 d.input.encoder, d.input.weight
             ),
             Some(format!("{} (sha256 {})", d.input.encoder, d.input.encoder_sha256)),
         ),
     };
+    let (rows, bytes) = model.weight_footprint();
     let card = ModelCard {
         id: cfg.id.clone(),
         kind,
@@ -378,13 +524,23 @@ pub fn train(
         hyperparameters: cfg.clone(),
         train_data: train_files,
         dev_data: dev_files,
-        thresholds: Irritant::ALL
+        heads: model.layout().len(),
+        entities: lexicon.entities.len(),
+        weight_rows: rows,
+        weight_bytes_in_memory: bytes,
+        thresholds: model
+            .layout()
+            .heads()
             .iter()
-            .map(|c| (c.as_str().to_string(), model.header.thresholds[c.index()]))
+            .zip(&model.header.thresholds)
+            .filter(|(h, _)| h.is_logistic())
+            .map(|(h, t)| (h.name(), *t))
             .collect(),
         train_label_counts: counts,
-        dev_irritants,
-        dev_sentiment,
+        dev_irritants: dev_scores.as_ref().map(|s| s.irritants.clone()),
+        dev_sentiment: dev_scores.as_ref().map(|s| s.sentiment.clone()),
+        dev_aspects: dev_scores.and_then(|s| s.aspects),
+        dev_by_style,
         encoder,
         cross_validation: None,
     };
@@ -408,6 +564,14 @@ pub fn save(dir: &Path, model: &LinearModel, card: &ModelCard) -> Result<()> {
     Ok(())
 }
 
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
 /// The card as Markdown for people.
 pub fn render_card(card: &ModelCard) -> String {
     use std::fmt::Write as _;
@@ -417,14 +581,24 @@ pub fn render_card(card: &ModelCard) -> String {
     let _ = writeln!(s, "- File format: `model.irm` version {}", card.format_version);
     let _ = writeln!(s, "- SHA-256 of `model.irm`: `{}`", card.model_sha256);
     let _ = writeln!(s, "- Trained by irritant {}", card.irritant_version);
+    let _ = writeln!(
+        s,
+        "- {} heads; {} entity names as features; {} weight rows stored at 8 bits ({:.1} MB in memory)",
+        card.heads,
+        card.entities,
+        card.weight_rows,
+        card.weight_bytes_in_memory as f64 / 1e6
+    );
     if let Some(e) = &card.encoder {
         let _ = writeln!(s, "- Encoder: {e}");
     }
     let h = &card.hyperparameters;
     let _ = writeln!(
         s,
-        "- Hyper-parameters: {} hash bits, word n-grams 1..{}, character n-grams {}..{} weighted {}, {} epochs of AdaGrad, learning rate {}, L2 {}, seed {}\n",
-        h.features.bits, h.features.word_ngrams, h.features.char_min, h.features.char_max, h.features.char_weight, h.epochs, h.learning_rate, h.l2, h.seed
+        "- Hyper-parameters: {} hash bits, word n-grams 1..{}, character n-grams {}..{} weighted {}, context words weighted {}, speaker role {}, elongations folded {}, hashtags split {}, {} epochs of AdaGrad, learning rate {}, L2 {}, seed {}\n",
+        h.features.bits, h.features.word_ngrams, h.features.char_min, h.features.char_max, h.features.char_weight,
+        h.features.context_weight, yes_no(h.features.speaker), yes_no(h.features.fold_elongations), yes_no(h.features.split_hashtags),
+        h.epochs, h.learning_rate, h.l2, h.seed
     );
     let _ = writeln!(s, "## Data\n");
     let _ = writeln!(s, "| split | file | segments | sha256 |\n|---|---|---|---|");
@@ -439,9 +613,8 @@ pub fn render_card(card: &ModelCard) -> String {
         card.train_label_counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
     );
     let _ = writeln!(s, "\n## Thresholds\n");
-    for (k, v) in &card.thresholds {
-        let _ = writeln!(s, "- `{k}`: {v:.2}");
-    }
+    let _ =
+        writeln!(s, "{}", card.thresholds.iter().map(|(k, v)| format!("`{k}` {v:.2}")).collect::<Vec<_>>().join(", "));
     if let (Some(i), Some(se)) = (&card.dev_irritants, &card.dev_sentiment) {
         let _ = writeln!(
             s,
@@ -461,6 +634,36 @@ pub fn render_card(card: &ModelCard) -> String {
             se.accuracy,
             fmt3(se.macro_f1)
         );
+    }
+    if !card.dev_by_style.is_empty() {
+        let _ = writeln!(s, "\n### Per source style (dev)\n");
+        let _ = writeln!(
+            s,
+            "| style | segments | irritant macro F1 | aspect macro F1 | sentiment macro F1 |\n|---|---|---|---|---|"
+        );
+        for (k, v) in &card.dev_by_style {
+            let _ = writeln!(
+                s,
+                "| {k} | {} | {} | {} | {} |",
+                v.n,
+                fmt3(v.irritant_macro_f1),
+                fmt3(v.aspect_macro_f1),
+                fmt3(v.sentiment_macro_f1)
+            );
+        }
+    }
+    if let Some(a) = &card.dev_aspects {
+        let _ = writeln!(
+            s,
+            "\n### Per aspect (dev)\n\nAspect macro F1 {} over the {} aspect labels present in dev, micro F1 {}.\n",
+            fmt3(a.macro_f1),
+            a.classes_in_gold,
+            fmt3(a.micro_f1)
+        );
+        let _ = writeln!(s, "| aspect | precision | recall | F1 | support |\n|---|---|---|---|---|");
+        for (k, c) in &a.per_class {
+            let _ = writeln!(s, "| {k} | {} |", c.markdown_cells());
+        }
     }
     if let Some(cv) = &card.cross_validation {
         let _ = writeln!(
@@ -484,6 +687,7 @@ pub fn render_card(card: &ModelCard) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::taxonomy::Irritant;
 
     fn seg(text: &str, irr: &[Irritant], s: Sentiment) -> LabelledSegment {
         LabelledSegment {
@@ -525,10 +729,12 @@ mod tests {
             ..TrainConfig::default()
         };
         let data = toy_data();
-        let a = fit(&data, &cfg, None).unwrap().to_bytes();
-        let b = fit(&data, &cfg, None).unwrap().to_bytes();
+        let ex = Examples::new(&data);
+        let lexicon = Lexicon::default();
+        let a = fit(&ex, &cfg, &lexicon, None).unwrap().to_bytes();
+        let b = fit(&ex, &cfg, &lexicon, None).unwrap().to_bytes();
         assert_eq!(a, b);
-        let c = fit(&data, &TrainConfig { seed: 7, ..cfg }, None).unwrap().to_bytes();
+        let c = fit(&ex, &TrainConfig { seed: 7, ..cfg }, &lexicon, None).unwrap().to_bytes();
         assert_ne!(a, c);
     }
 
@@ -540,9 +746,47 @@ mod tests {
             ..TrainConfig::default()
         };
         let data = toy_data();
-        let model = fit(&data, &cfg, None).unwrap();
-        let (i, s) = score(&model, &data, None);
-        assert!(i.macro_f1.unwrap() > 0.9, "{i:?}");
-        assert!(s.accuracy > 0.9, "{s:?}");
+        let ex = Examples::new(&data);
+        let model = fit(&ex, &cfg, &Lexicon::default(), None).unwrap();
+        assert!(!model.layout().has_aspects(), "data without aspects trains no aspect heads");
+        let s = score(&model, &ex, None);
+        assert!(s.irritants.macro_f1.unwrap() > 0.9, "{s:?}");
+        assert!(s.sentiment.accuracy > 0.9, "{s:?}");
+    }
+
+    #[test]
+    fn learns_aspects_and_keeps_the_rule() {
+        let cfg = TrainConfig {
+            features: FeatureConfig { bits: 16, ..FeatureConfig::default() },
+            epochs: 30,
+            ..TrainConfig::default()
+        };
+        let aspect = |name: &str, polarity: &str| vec![AspectLabel::parse(name, polarity).unwrap()];
+        let mut data = toy_data();
+        let labels = [
+            aspect("digital.app_website", "irritant"),
+            aspect("digital.app_website", "irritant"),
+            aspect("phygital_bridge.click_collect", "irritant"),
+            aspect("phygital_bridge.in_store_device", "irritant"),
+            aspect("third_party.delivery", "irritant"),
+            aspect("third_party.pickup_point", "irritant"),
+            aspect("physical.wait", "irritant"),
+            aspect("physical.welcome", "irritant"),
+            aspect("physical.welcome", "praise"),
+            vec![],
+        ];
+        for (s, a) in data.iter_mut().zip(labels.iter()) {
+            s.aspects = Some(a.clone());
+        }
+        let ex = Examples::new(&data);
+        let model = fit(&ex, &cfg, &Lexicon::default(), None).unwrap();
+        assert!(model.layout().has_aspects());
+        let s = score(&model, &ex, None);
+        assert!(s.aspects.as_ref().unwrap().micro_f1.unwrap() > 0.9, "{s:?}");
+        for input in ex.inputs() {
+            let p = model.predict(&input);
+            let found: Vec<AspectLabel> = p.aspects.iter().map(|a| a.label).collect();
+            assert_eq!(crate::taxonomy::irritants_of(&found), p.irritants, "{}", input.text);
+        }
     }
 }

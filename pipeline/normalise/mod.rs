@@ -8,3 +8,20 @@ pub mod mojibake;
 pub mod text;
 
 pub use text::{normalise, Normalised, Repairs};
+
+use crate::redact::{RedactionCounts, Redactor};
+
+/// What every text goes through before it is segmented and classified, in a run, in
+/// training and in evaluation alike: normalisation, then redaction of personal data
+/// when a redactor is given, so offsets point into the text that is written and a model
+/// is trained and scored on the text a run shows it.
+pub fn clean_text(raw: &str, redactor: Option<&Redactor>) -> (Normalised, RedactionCounts) {
+    let mut normalised = normalise(raw);
+    let mut counts = RedactionCounts::default();
+    if let Some(r) = redactor {
+        let (text, c) = r.redact(&normalised.text);
+        normalised.text = text;
+        counts = c;
+    }
+    (normalised, counts)
+}

@@ -16,9 +16,10 @@ use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 
 use crate::taxonomy::{Irritant, Sentiment};
 
-/// The output tables, in the order `irritant schema` lists them: the six of
+/// The output tables, in the order `irritant schema` lists them: the seven of
 /// `irritant run`, then `predictions`, written by `irritant eval`.
-pub const TABLES: [&str; 7] = ["segments", "turns", "comments", "visits", "checklist", "rejects", "predictions"];
+pub const TABLES: [&str; 8] =
+    ["segments", "turns", "aspects", "comments", "visits", "checklist", "rejects", "predictions"];
 
 fn col(name: &str, data_type: DataType, nullable: bool, description: &str) -> Field {
     Field::new(name, data_type, nullable)
@@ -43,8 +44,19 @@ fn struct_list(fields: Vec<Field>) -> DataType {
 pub fn evidence_fields() -> Vec<Field> {
     vec![
         Field::new("irritant", DataType::Utf8, false),
+        Field::new("aspect", DataType::Utf8, true),
         Field::new("term", DataType::Utf8, false),
         Field::new("weight", DataType::Float32, false),
+    ]
+}
+
+/// Item type of `segments.aspects`.
+pub fn aspect_fields() -> Vec<Field> {
+    vec![
+        Field::new("aspect", DataType::Utf8, false),
+        Field::new("category", DataType::Utf8, false),
+        Field::new("polarity", DataType::Utf8, false),
+        Field::new("probability", DataType::Float32, false),
     ]
 }
 
@@ -98,8 +110,44 @@ fn prediction_columns(f: &mut Vec<Field>) {
         "evidence",
         struct_list(evidence_fields()),
         false,
-        "For each predicted category, up to three terms (words or word pairs) that pushed it most, with their contribution to the category's logit.",
+        "For each predicted irritant aspect (each predicted category, for a model without aspect heads), up to three terms that pushed it most, with the aspect and the contribution to its head's logit. A term is a word or a word pair of the segment, an entity name, or `prev:` and a word of the context.",
     ));
+    f.push(col(
+        "aspects",
+        struct_list(aspect_fields()),
+        false,
+        "Predicted aspects (`category.aspect`, its category, `irritant` or `praise`, the head's probability), in taxonomy order. Their irritant aspects give exactly the predicted categories; empty for a model without aspect heads.",
+    ));
+    f.push(col(
+        "context_chars",
+        DataType::UInt32,
+        false,
+        "Characters of context the model read with the segment: the previous sentence of the comment (of the transcript, across turns); 0 when it read the segment alone.",
+    ));
+}
+
+/// `aspects.parquet`: one row per aspect predicted in a sentence of a comment or a
+/// transcript, so dashboards count and filter aspects without unnesting lists.
+pub fn aspects() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        col("visit_id", DataType::Utf8, false, "Visit of the comment or transcript."),
+        col("source", dict(), false, "`comment` (a row of segments) or `transcript` (a row of turns)."),
+        col("comment_id", DataType::Utf8, true, "Comment of the sentence; null for a transcript."),
+        col("transcript_id", DataType::Utf8, true, "Transcript of the sentence; null for a comment."),
+        col("turn_index", DataType::UInt32, true, "Turn of the sentence; null for a comment."),
+        col(
+            "segment_index",
+            DataType::UInt32,
+            false,
+            "Position of the sentence in its comment (`segments.segment_index`) or its turn (`turns.sentence_index`).",
+        ),
+        col("role", dict(), true, "Speaker's role (shopper, staff, unknown) for a transcript; null for a comment."),
+        col("aspect", dict(), false, "`category.aspect`, as in TAXONOMY.md."),
+        col("category", dict(), false, "The aspect's category."),
+        col("polarity", dict(), false, "`irritant` or `praise`."),
+        col("probability", DataType::Float32, false, "The aspect head's probability (raw model output, 0..1)."),
+        col("sentiment", dict(), false, "The sentence's predicted sentiment."),
+    ]))
 }
 
 /// `segments.parquet`: one row per sentence of a comment.
@@ -157,6 +205,13 @@ pub fn comments() -> SchemaRef {
         col("created_at", DataType::Utf8, true, "Creation time as given in the input."),
         col("n_segments", DataType::UInt32, false, "Number of segments."),
         col("irritants", string_list(), false, "Union of the segments' categories, in taxonomy order."),
+        col(
+            "irritant_aspects",
+            string_list(),
+            false,
+            "Aspects the segments judge as irritants, each once, in taxonomy order (`list_contains` filters on one); counts per aspect are in aspects.parquet.",
+        ),
+        col("praise_aspects", string_list(), false, "Aspects the segments praise, each once, in taxonomy order."),
     ];
     for c in Irritant::ALL {
         f.push(col(&format!("n_{c}"), DataType::UInt32, false, &format!("Segments reporting `{c}`.")));
@@ -226,6 +281,13 @@ pub fn visits(extra_columns: &[String]) -> SchemaRef {
             false,
             "Categories reported anywhere in the visit's comments or transcripts, in taxonomy order.",
         ),
+        col(
+            "irritant_aspects",
+            string_list(),
+            false,
+            "Aspects judged as irritants anywhere in the visit's comments or transcripts, each once, in taxonomy order.",
+        ),
+        col("praise_aspects", string_list(), false, "Aspects praised anywhere in the visit's comments or transcripts, each once."),
         col("negative_share", DataType::Float64, true, "Share of negative comment segments; null without segments."),
         col("sentiment_mean", DataType::Float64, true, "Mean comment segment sentiment on -1..+1; null without segments."),
         col("n_transcripts", DataType::UInt32, false, "Accepted transcripts (calls and chats)."),
@@ -312,6 +374,12 @@ pub fn predictions() -> SchemaRef {
         ),
         col("gold_irritants", string_list(), false, "Gold categories."),
         col("irritants", string_list(), false, "Predicted categories."),
+        col(
+            "aspects",
+            string_list(),
+            false,
+            "Predicted aspects as `aspect:polarity`, in taxonomy order; empty for a model without aspect heads.",
+        ),
     ];
     for c in Irritant::ALL {
         f.push(col(&format!("{c}_prob"), DataType::Float32, false, &format!("Probability of `{c}`.")));
@@ -331,6 +399,7 @@ pub fn by_name(table: &str) -> Option<SchemaRef> {
     Some(match table {
         "segments" => segments(),
         "turns" => turns(),
+        "aspects" => aspects(),
         "comments" => comments(),
         "visits" => visits(&[]),
         "checklist" => checklist(),

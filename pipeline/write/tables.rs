@@ -1,6 +1,7 @@
 //! Rows to Arrow record batches, one function per table, each building its columns
 //! straight from the pipeline's values against the schema in [`super::schema`].
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -16,7 +17,7 @@ use crate::classify::Prediction;
 use crate::ingest::checklist::ChecklistAnswer;
 use crate::ingest::Reject;
 use crate::join::{ProcessedComment, ProcessedTranscript, TextTally, VisitRow};
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::{AspectLabel, Irritant, IrritantSet, Polarity, Sentiment};
 
 type Dict = StringDictionaryBuilder<Int32Type>;
 
@@ -37,6 +38,15 @@ pub fn push_irritants(b: &mut ListBuilder<StringBuilder>, set: IrritantSet) {
     b.append(true);
 }
 
+/// Appends the distinct aspects of `aspects` with polarity `polarity`, in taxonomy
+/// order, as one list value.
+fn push_aspects(b: &mut ListBuilder<StringBuilder>, aspects: &BTreeSet<AspectLabel>, polarity: Polarity) {
+    for a in aspects.iter().filter(|a| a.polarity == polarity) {
+        b.values().append_value(a.name());
+    }
+    b.append(true);
+}
+
 /// Builders of the prediction columns shared by `segments` and `turns`.
 struct PredictionColumns {
     flags: Vec<BooleanBuilder>,
@@ -45,21 +55,25 @@ struct PredictionColumns {
     sentiment: Dict,
     sentiment_probs: Vec<Float32Builder>,
     evidence: ListBuilder<StructBuilder>,
+    aspects: ListBuilder<StructBuilder>,
+    context_chars: UInt32Builder,
 }
 
 impl PredictionColumns {
     fn with_capacity(n: usize) -> Self {
         PredictionColumns {
-            flags: (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect(),
-            probs: (0..4).map(|_| Float32Builder::with_capacity(n)).collect(),
+            flags: Irritant::ALL.iter().map(|_| BooleanBuilder::with_capacity(n)).collect(),
+            probs: Irritant::ALL.iter().map(|_| Float32Builder::with_capacity(n)).collect(),
             irritants: ListBuilder::new(StringBuilder::new()),
             sentiment: Dict::new(),
-            sentiment_probs: (0..3).map(|_| Float32Builder::with_capacity(n)).collect(),
+            sentiment_probs: Sentiment::ALL.iter().map(|_| Float32Builder::with_capacity(n)).collect(),
             evidence: struct_list(schema::evidence_fields()),
+            aspects: struct_list(schema::aspect_fields()),
+            context_chars: UInt32Builder::with_capacity(n),
         }
     }
 
-    fn append(&mut self, p: &Prediction) {
+    fn append(&mut self, p: &Prediction, context_chars: u32) {
         for k in Irritant::ALL {
             self.flags[k.index()].append_value(p.irritants.contains(k));
             self.probs[k.index()].append_value(p.irritant_probs[k.index()]);
@@ -72,11 +86,22 @@ impl PredictionColumns {
         let items = self.evidence.values();
         for e in &p.evidence {
             items.field_builder::<StringBuilder>(0).unwrap().append_value(e.irritant.as_str());
-            items.field_builder::<StringBuilder>(1).unwrap().append_value(&e.term);
-            items.field_builder::<Float32Builder>(2).unwrap().append_value(e.weight);
+            items.field_builder::<StringBuilder>(1).unwrap().append_option(e.aspect.map(|a| a.name()));
+            items.field_builder::<StringBuilder>(2).unwrap().append_value(&e.term);
+            items.field_builder::<Float32Builder>(3).unwrap().append_value(e.weight);
             items.append(true);
         }
         self.evidence.append(true);
+        let items = self.aspects.values();
+        for a in &p.aspects {
+            items.field_builder::<StringBuilder>(0).unwrap().append_value(a.label.name());
+            items.field_builder::<StringBuilder>(1).unwrap().append_value(a.label.category().as_str());
+            items.field_builder::<StringBuilder>(2).unwrap().append_value(a.label.polarity.as_str());
+            items.field_builder::<Float32Builder>(3).unwrap().append_value(a.probability);
+            items.append(true);
+        }
+        self.aspects.append(true);
+        self.context_chars.append_value(context_chars);
     }
 
     /// Appends the finished columns in schema order.
@@ -91,6 +116,8 @@ impl PredictionColumns {
             cols.push(Arc::new(s.finish()));
         }
         cols.push(Arc::new(self.evidence.finish()));
+        cols.push(Arc::new(self.aspects.finish()));
+        cols.push(Arc::new(self.context_chars.finish()));
     }
 }
 
@@ -106,7 +133,7 @@ pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
     let mut lang = Dict::new();
     let mut predictions = PredictionColumns::with_capacity(n);
     for c in comments {
-        for (i, (span, p)) in c.spans.iter().zip(&c.predictions).enumerate() {
+        for (i, ((span, p), cx)) in c.spans.iter().zip(&c.predictions).zip(&c.context_chars).enumerate() {
             comment_id.append_value(&c.comment.comment_id);
             visit_id.append_value(&c.comment.visit_id);
             index.append_value(i as u32);
@@ -114,7 +141,7 @@ pub fn segments(comments: &[ProcessedComment]) -> Result<RecordBatch> {
             end.append_value(span.char_end as u32);
             text.append_value(&c.normalised.text[span.byte_start..span.byte_end]);
             lang.append_value(c.lang.as_str());
-            predictions.append(p);
+            predictions.append(p, *cx);
         }
     }
     let mut cols: Vec<ArrayRef> = vec![
@@ -148,7 +175,7 @@ pub fn turns(transcripts: &[ProcessedTranscript]) -> Result<RecordBatch> {
     let mut predictions = PredictionColumns::with_capacity(n);
     for t in transcripts {
         for (ti, (turn, p)) in t.transcript.turns.iter().zip(&t.turns).enumerate() {
-            for (si, (span, pred)) in p.spans.iter().zip(&p.predictions).enumerate() {
+            for (si, ((span, pred), cx)) in p.spans.iter().zip(&p.predictions).zip(&p.context_chars).enumerate() {
                 transcript_id.append_value(&t.transcript.transcript_id);
                 visit_id.append_value(&t.transcript.visit_id);
                 turn_index.append_value(ti as u32);
@@ -161,7 +188,7 @@ pub fn turns(transcripts: &[ProcessedTranscript]) -> Result<RecordBatch> {
                 end.append_value(span.char_end as u32);
                 text.append_value(&p.normalised.text[span.byte_start..span.byte_end]);
                 lang.append_value(t.lang.as_str());
-                predictions.append(pred);
+                predictions.append(pred, *cx);
             }
         }
     }
@@ -183,6 +210,123 @@ pub fn turns(transcripts: &[ProcessedTranscript]) -> Result<RecordBatch> {
     finish(schema::turns(), cols)
 }
 
+/// Builders of `aspects.parquet`.
+struct AspectRows {
+    visit_id: StringBuilder,
+    source: Dict,
+    comment_id: StringBuilder,
+    transcript_id: StringBuilder,
+    turn_index: UInt32Builder,
+    segment_index: UInt32Builder,
+    role: Dict,
+    aspect: Dict,
+    category: Dict,
+    polarity: Dict,
+    probability: Float32Builder,
+    sentiment: Dict,
+}
+
+/// Where a sentence sits: a comment's sentence, or a transcript turn's.
+enum Place<'a> {
+    Comment { comment_id: &'a str },
+    Turn { transcript_id: &'a str, turn_index: u32, role: &'a str },
+}
+
+impl AspectRows {
+    fn new() -> Self {
+        AspectRows {
+            visit_id: StringBuilder::new(),
+            source: Dict::new(),
+            comment_id: StringBuilder::new(),
+            transcript_id: StringBuilder::new(),
+            turn_index: UInt32Builder::new(),
+            segment_index: UInt32Builder::new(),
+            role: Dict::new(),
+            aspect: Dict::new(),
+            category: Dict::new(),
+            polarity: Dict::new(),
+            probability: Float32Builder::new(),
+            sentiment: Dict::new(),
+        }
+    }
+
+    fn add(&mut self, visit_id: &str, place: &Place, segment_index: u32, p: &Prediction) {
+        for a in &p.aspects {
+            self.visit_id.append_value(visit_id);
+            match place {
+                Place::Comment { comment_id } => {
+                    self.source.append_value("comment");
+                    self.comment_id.append_value(comment_id);
+                    self.transcript_id.append_null();
+                    self.turn_index.append_null();
+                    self.role.append_null();
+                }
+                Place::Turn { transcript_id, turn_index, role } => {
+                    self.source.append_value("transcript");
+                    self.comment_id.append_null();
+                    self.transcript_id.append_value(transcript_id);
+                    self.turn_index.append_value(*turn_index);
+                    self.role.append_value(role);
+                }
+            }
+            self.segment_index.append_value(segment_index);
+            self.aspect.append_value(a.label.name());
+            self.category.append_value(a.label.category().as_str());
+            self.polarity.append_value(a.label.polarity.as_str());
+            self.probability.append_value(a.probability);
+            self.sentiment.append_value(p.sentiment.as_str());
+        }
+    }
+
+    fn finish(mut self) -> Result<RecordBatch> {
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(self.visit_id.finish()),
+            Arc::new(self.source.finish()),
+            Arc::new(self.comment_id.finish()),
+            Arc::new(self.transcript_id.finish()),
+            Arc::new(self.turn_index.finish()),
+            Arc::new(self.segment_index.finish()),
+            Arc::new(self.role.finish()),
+            Arc::new(self.aspect.finish()),
+            Arc::new(self.category.finish()),
+            Arc::new(self.polarity.finish()),
+            Arc::new(self.probability.finish()),
+            Arc::new(self.sentiment.finish()),
+        ];
+        finish(schema::aspects(), cols)
+    }
+}
+
+/// `aspects.parquet` rows for the sentences of processed comments.
+pub fn comment_aspects(comments: &[ProcessedComment]) -> Result<RecordBatch> {
+    let mut rows = AspectRows::new();
+    for c in comments {
+        let place = Place::Comment { comment_id: &c.comment.comment_id };
+        for (i, p) in c.predictions.iter().enumerate() {
+            rows.add(&c.comment.visit_id, &place, i as u32, p);
+        }
+    }
+    rows.finish()
+}
+
+/// `aspects.parquet` rows for the sentences of processed transcripts.
+pub fn transcript_aspects(transcripts: &[ProcessedTranscript]) -> Result<RecordBatch> {
+    let mut rows = AspectRows::new();
+    for t in transcripts {
+        for (ti, (turn, p)) in t.transcript.turns.iter().zip(&t.turns).enumerate() {
+            let place = Place::Turn {
+                transcript_id: &t.transcript.transcript_id,
+                turn_index: ti as u32,
+                role: turn.role.as_str(),
+            };
+            for (si, pred) in p.predictions.iter().enumerate() {
+                rows.add(&t.transcript.visit_id, &place, si as u32, pred);
+            }
+        }
+    }
+    rows.finish()
+}
+
 /// `comments.parquet` rows; `source_names[i]` is the path of comment file `i`.
 pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Result<RecordBatch> {
     let n = comments.len();
@@ -198,7 +342,9 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Resul
     let mut created_at = StringBuilder::new();
     let mut n_segments = UInt32Builder::with_capacity(n);
     let mut irritants = ListBuilder::new(StringBuilder::new());
-    let mut counts: Vec<UInt32Builder> = (0..4).map(|_| UInt32Builder::with_capacity(n)).collect();
+    let mut irritant_aspects = ListBuilder::new(StringBuilder::new());
+    let mut praise_aspects = ListBuilder::new(StringBuilder::new());
+    let mut counts: Vec<UInt32Builder> = Irritant::ALL.iter().map(|_| UInt32Builder::with_capacity(n)).collect();
     let mut sentiment_min = Dict::new();
     let mut sentiment_mean = Float64Builder::with_capacity(n);
     let mut repairs: Vec<BooleanBuilder> = (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect();
@@ -216,6 +362,8 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Resul
         created_at.append_option(c.comment.created_at.as_deref());
         n_segments.append_value(t.n_segments);
         push_irritants(&mut irritants, t.irritants);
+        push_aspects(&mut irritant_aspects, &t.aspects, Polarity::Irritant);
+        push_aspects(&mut praise_aspects, &t.aspects, Polarity::Praise);
         for (b, v) in counts.iter_mut().zip(t.per_category) {
             b.append_value(v);
         }
@@ -239,6 +387,8 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Resul
         Arc::new(created_at.finish()),
         Arc::new(n_segments.finish()),
         Arc::new(irritants.finish()),
+        Arc::new(irritant_aspects.finish()),
+        Arc::new(praise_aspects.finish()),
     ];
     cols.extend(counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     cols.push(Arc::new(sentiment_min.finish()));
@@ -263,6 +413,8 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
     let mut n_segments = UInt32Builder::with_capacity(n);
     let mut counts: Vec<UInt32Builder> = (0..4).map(|_| UInt32Builder::with_capacity(n)).collect();
     let mut irritants = ListBuilder::new(StringBuilder::new());
+    let mut irritant_aspects = ListBuilder::new(StringBuilder::new());
+    let mut praise_aspects = ListBuilder::new(StringBuilder::new());
     let mut negative_share = Float64Builder::with_capacity(n);
     let mut sentiment_mean = Float64Builder::with_capacity(n);
     let mut n_transcripts = UInt32Builder::with_capacity(n);
@@ -303,6 +455,9 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
             b.append_value(v);
         }
         push_irritants(&mut irritants, r.irritants());
+        let aspects = r.aspects();
+        push_aspects(&mut irritant_aspects, &aspects, Polarity::Irritant);
+        push_aspects(&mut praise_aspects, &aspects, Polarity::Praise);
         negative_share.append_option(r.text.negative_share());
         sentiment_mean.append_option(r.text.sentiment_mean());
         let calls = &r.transcripts;
@@ -341,6 +496,8 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
     cols.push(Arc::new(n_segments.finish()));
     cols.extend(counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     cols.push(Arc::new(irritants.finish()));
+    cols.push(Arc::new(irritant_aspects.finish()));
+    cols.push(Arc::new(praise_aspects.finish()));
     cols.push(Arc::new(negative_share.finish()));
     cols.push(Arc::new(sentiment_mean.finish()));
     cols.push(Arc::new(n_transcripts.finish()));

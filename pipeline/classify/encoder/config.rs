@@ -26,7 +26,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::taxonomy::{Irritant, Sentiment};
+use crate::classify::heads::HeadLayout;
+use crate::taxonomy::Sentiment;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,35 +88,36 @@ pub enum HeadConfig {
     },
 }
 
-/// Where each taxonomy label sits among a `logits` head's columns.
+/// Where each taxonomy label sits among a `logits` head's columns: the columns are the
+/// heads of a [`HeadLayout`], in order. A sentiment may be named bare (`negative`) or as a
+/// head (`sentiment:negative`); aspects are named as heads (`physical.wait:irritant`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelMap {
-    pub irritant_columns: [usize; 4],
-    pub sentiment_columns: [usize; 3],
-    pub thresholds: [f32; 4],
-    pub width: usize,
+    pub layout: HeadLayout,
+    /// Decision threshold of each column (0.5 unless `head.thresholds` names it).
+    pub thresholds: Vec<f32>,
 }
 
 impl LabelMap {
     pub fn new(labels: &[String], thresholds: &BTreeMap<String, f32>) -> Result<Self> {
-        let find =
-            |name: &str| labels.iter().position(|l| l == name).with_context(|| format!("head.labels has no {name:?}"));
-        let mut irritant_columns = [0; 4];
-        let mut t = [0.5; 4];
-        for c in Irritant::ALL {
-            irritant_columns[c.index()] = find(c.as_str())?;
-            if let Some(v) = thresholds.get(c.as_str()) {
-                t[c.index()] = *v;
+        let names: Vec<String> = labels
+            .iter()
+            .map(|l| if l.parse::<Sentiment>().is_ok() { format!("sentiment:{l}") } else { l.clone() })
+            .collect();
+        let layout = HeadLayout::from_names(&names).context("head.labels")?;
+        let mut t = vec![0.5; layout.len()];
+        for (k, v) in thresholds {
+            match labels.iter().position(|l| l == k) {
+                Some(i) if layout.heads()[i].is_logistic() => t[i] = *v,
+                _ => bail!("head.thresholds: {k:?} is not a category or aspect of head.labels"),
             }
         }
-        let mut sentiment_columns = [0; 3];
-        for s in Sentiment::ALL {
-            sentiment_columns[s.index()] = find(s.as_str())?;
-        }
-        if let Some(k) = thresholds.keys().find(|k| k.parse::<Irritant>().is_err()) {
-            bail!("head.thresholds: {k:?} is not a category");
-        }
-        Ok(LabelMap { irritant_columns, sentiment_columns, thresholds: t, width: labels.len() })
+        Ok(LabelMap { layout, thresholds: t })
+    }
+
+    /// Columns of the model's output.
+    pub fn width(&self) -> usize {
+        self.layout.len()
     }
 }
 
@@ -165,6 +167,7 @@ fn yes() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::taxonomy::Irritant;
 
     #[test]
     fn minimal_config_takes_defaults() {
@@ -193,10 +196,11 @@ mod tests {
                 .map(|s| s.to_string())
                 .collect();
         let m = LabelMap::new(&labels, &BTreeMap::from([("physical".to_string(), 0.4)])).unwrap();
-        assert_eq!(m.irritant_columns, [3, 4, 5, 6]);
-        assert_eq!(m.sentiment_columns, [0, 1, 2]);
-        assert_eq!(m.thresholds[Irritant::Physical.index()], 0.4);
-        let err = LabelMap::new(&labels[..6], &BTreeMap::new()).unwrap_err().to_string();
+        assert_eq!(m.layout.category(Irritant::Digital), 3);
+        assert_eq!(m.layout.sentiment(Sentiment::Negative), 0);
+        assert_eq!(m.thresholds[m.layout.category(Irritant::Physical)], 0.4);
+        assert!(LabelMap::new(&labels, &BTreeMap::from([("negative".to_string(), 0.4)])).is_err());
+        let err = format!("{:#}", LabelMap::new(&labels[..6], &BTreeMap::new()).unwrap_err());
         assert!(err.contains("physical"), "{err}");
     }
 }

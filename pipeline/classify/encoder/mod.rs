@@ -30,10 +30,11 @@ use rayon::prelude::*;
 use self::config::{EncoderConfig, HeadConfig, LabelMap, Pooling};
 use self::onnx::{Encoded, EncoderOptions, OnnxEncoder};
 use super::features::fold;
-use super::linear::{argmax, sigmoid, softmax3, LinearModel};
-use super::{Classifier, Evidence, Prediction};
+use super::heads::HeadLayout;
+use super::linear::LinearModel;
+use super::{Classifier, Evidence, Prediction, SegmentInput};
 use crate::digest::hex_sha256;
-use crate::taxonomy::{Irritant, IrritantSet, Sentiment};
+use crate::taxonomy::Polarity;
 
 /// Segments encoded per call to the encoder, bounding the token states held at once.
 const CHUNK: usize = 1024;
@@ -48,7 +49,7 @@ pub struct EncoderClassifier {
 }
 
 enum Head {
-    Trained { heads: Box<LinearModel>, directions: Option<([Vec<f32>; 4], [f32; 4])> },
+    Trained { heads: Box<LinearModel>, directions: Option<(Vec<Vec<f32>>, Vec<f32>)> },
     Logits(LabelMap),
 }
 
@@ -90,7 +91,7 @@ impl EncoderClassifier {
                 ensure!(width == dim, "the encoder gives vectors of {width} values, the heads read {dim}");
             }
             Head::Logits(map) => {
-                ensure!(width == map.width, "the model outputs {width} logits, head.labels names {}", map.width)
+                ensure!(width == map.width(), "the model outputs {width} logits, head.labels names {}", map.width())
             }
         }
         let heads_sha = match &head {
@@ -107,21 +108,23 @@ impl EncoderClassifier {
     }
 
     /// Evidence of a `logits` head: for each segment with a predicted category, how much
-    /// each of its first [`OCCLUSION_WORDS`] words lowers the category's logit when the
-    /// segment is run again without it; the words that lower it most come first.
+    /// each of its first [`OCCLUSION_WORDS`] words lowers each column's logit when the
+    /// segment is run again without it; for each predicted irritant aspect (each
+    /// category, without aspect columns), the words that lower its column most come first.
     fn occlusion_evidence(
         &self,
         map: &LabelMap,
-        texts: &[&str],
+        inputs: &[SegmentInput],
         encoded: &[Encoded],
         preds: &mut [Prediction],
     ) -> Result<()> {
         let mut variants: Vec<String> = Vec::new();
         let mut owners: Vec<(usize, String)> = Vec::new();
-        for (i, (t, p)) in texts.iter().zip(preds.iter()).enumerate() {
+        for (i, (s, p)) in inputs.iter().zip(preds.iter()).enumerate() {
             if p.irritants.is_empty() {
                 continue;
             }
+            let t = s.text;
             for (a, b) in word_spans(t).into_iter().take(OCCLUSION_WORDS) {
                 variants.push(format!("{}{}", &t[..a], &t[b..]));
                 owners.push((i, fold(&t[a..b])));
@@ -130,50 +133,61 @@ impl EncoderClassifier {
         if variants.is_empty() {
             return Ok(());
         }
-        let refs: Vec<&str> = variants.iter().map(String::as_str).collect();
-        let without = self.encoder.encode(&refs, false)?;
-        let mut drops: Vec<Vec<(String, [f32; 4])>> = vec![Vec::new(); texts.len()];
+        let without_inputs: Vec<SegmentInput> =
+            variants.iter().zip(&owners).map(|(v, (i, _))| SegmentInput { text: v, ..inputs[*i] }).collect();
+        let without = self.encoder.encode_segments(&without_inputs, false, self.pairs())?;
+        let mut drops: Vec<Vec<(String, Vec<f32>)>> = vec![Vec::new(); inputs.len()];
         for ((i, word), e) in owners.into_iter().zip(&without) {
-            let d =
-                std::array::from_fn(|c| encoded[i].vector[map.irritant_columns[c]] - e.vector[map.irritant_columns[c]]);
+            let d = encoded[i].vector.iter().zip(&e.vector).map(|(a, b)| a - b).collect();
             drops[i].push((word, d));
         }
         for (p, d) in preds.iter_mut().zip(drops) {
-            for c in p.irritants.iter() {
-                p.evidence.extend(Evidence::strongest(c, d.iter().map(|(t, w)| (t.as_str(), w))));
-            }
+            p.evidence = evidence_of(&map.layout, p, d.iter().map(|(t, w)| (t.as_str(), w.as_slice())));
         }
         Ok(())
     }
 
-    fn predict(&self, text: &str, e: &Encoded) -> Prediction {
+    /// Whether segments are read after their context, as sentence pairs.
+    fn pairs(&self) -> bool {
+        match &self.head {
+            Head::Trained { heads, .. } => heads.header.dense.as_ref().is_some_and(|d| d.pairs),
+            Head::Logits(_) => false,
+        }
+    }
+
+    fn predict(&self, input: &SegmentInput, e: &Encoded) -> Prediction {
         match &self.head {
             Head::Trained { heads, directions } => {
                 let extra = match directions {
-                    Some((u, b)) if !e.states.is_empty() => word_contributions(text, e, u, b),
+                    Some((u, b)) if !e.states.is_empty() => word_contributions(input.text, e, u, b),
                     _ => Vec::new(),
                 };
-                heads.predict_with(text, Some(&e.vector), extra)
+                heads.predict_with(input, Some(&e.vector), extra)
             }
-            Head::Logits(map) => {
-                let z = &e.vector;
-                let irritant_probs: [f32; 4] = std::array::from_fn(|c| sigmoid(z[map.irritant_columns[c]]));
-                let sentiment_probs = softmax3(std::array::from_fn(|s| z[map.sentiment_columns[s]]));
-                let irritants: IrritantSet = Irritant::ALL
-                    .into_iter()
-                    .filter(|c| irritant_probs[c.index()] >= map.thresholds[c.index()])
-                    .collect();
-                Prediction {
-                    irritant_probs,
-                    irritants,
-                    sentiment_probs,
-                    sentiment: Sentiment::ALL[argmax(&sentiment_probs)],
-                    evidence: Vec::new(),
-                    aspects: Vec::new(),
-                }
-            }
+            Head::Logits(map) => map.layout.decode(&map.layout.probabilities(&e.vector), &map.thresholds),
         }
     }
+}
+
+/// For each predicted irritant aspect (each predicted category, for a layout without
+/// aspects), the strongest of `candidates` (terms with one contribution per head).
+fn evidence_of<'a>(
+    layout: &HeadLayout,
+    p: &Prediction,
+    candidates: impl Iterator<Item = (&'a str, &'a [f32])> + Clone,
+) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    if layout.has_aspects() {
+        for a in p.aspects.iter().filter(|a| a.label.polarity == Polarity::Irritant) {
+            let head = layout.aspects().iter().find(|(l, _)| *l == a.label).expect("a head of the layout").1;
+            out.extend(Evidence::strongest(a.label.category(), Some(a.label), head, candidates.clone()));
+        }
+    } else {
+        for c in p.irritants.iter() {
+            out.extend(Evidence::strongest(c, None, layout.category(c), candidates.clone()));
+        }
+    }
+    out
 }
 
 impl Classifier for EncoderClassifier {
@@ -183,12 +197,12 @@ impl Classifier for EncoderClassifier {
     fn sha256(&self) -> &str {
         &self.sha256
     }
-    fn classify_batch(&self, texts: &[&str]) -> Result<Vec<Prediction>> {
+    fn classify(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
         let with_states = matches!(&self.head, Head::Trained { directions: Some(_), .. });
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(CHUNK) {
-            let encoded = self.encoder.encode(chunk, with_states)?;
-            let mut preds: Vec<Prediction> = chunk.par_iter().zip(&encoded).map(|(t, e)| self.predict(t, e)).collect();
+        let mut out = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(CHUNK) {
+            let encoded = self.encoder.encode_segments(chunk, with_states, self.pairs())?;
+            let mut preds: Vec<Prediction> = chunk.par_iter().zip(&encoded).map(|(s, e)| self.predict(s, e)).collect();
             if let Head::Logits(map) = &self.head {
                 self.occlusion_evidence(map, chunk, &encoded, &mut preds)?;
             }
@@ -196,22 +210,34 @@ impl Classifier for EncoderClassifier {
         }
         Ok(out)
     }
+    fn predicts_aspects(&self) -> bool {
+        match &self.head {
+            Head::Trained { heads, .. } => heads.layout().has_aspects(),
+            Head::Logits(map) => map.layout.has_aspects(),
+        }
+    }
+    fn reads_context(&self) -> bool {
+        match &self.head {
+            Head::Trained { heads, .. } => heads.reads_context() || self.pairs(),
+            Head::Logits(_) => false,
+        }
+    }
 }
 
-/// Each word's share of the vector's contribution to the four irritant logits. With mean
+/// Each word's share of the vector's contribution to every head's logit. With mean
 /// pooling over `n` tokens, the vector is `e = Σ state_t / (n · norm)` and a head adds
 /// `u · e - b` where `b = u · mean` (the training vectors' mean), so token `t` adds
 /// `(u · state_t / norm - b) / n`: its pull away from the average segment. The shares sum
 /// to the contribution exactly; each token is credited to the word (run of letters and
 /// digits) it starts in, and the prefix and special tokens to none.
-fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>; 4], b: &[f32; 4]) -> Vec<(String, [f32; 4])> {
-    let hidden = u[0].len();
+fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>], b: &[f32]) -> Vec<(String, Vec<f32>)> {
+    let hidden = u.first().map_or(0, Vec::len);
     let n = e.offsets.len();
     if n == 0 || e.states.len() != n * hidden {
         return Vec::new();
     }
     let words = word_spans(text);
-    let mut per_word = vec![[0f32; 4]; words.len()];
+    let mut per_word = vec![vec![0f32; u.len()]; words.len()];
     for (t, off) in e.offsets.iter().enumerate() {
         let Some((start, end)) = *off else { continue };
         let Some(w) = words.iter().position(|&(ws, we)| start < we && end > ws) else { continue };

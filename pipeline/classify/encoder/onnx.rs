@@ -21,6 +21,7 @@ use tokenizers::Tokenizer;
 
 use super::config::{EncoderConfig, Pooling};
 use super::runtime;
+use crate::classify::SegmentInput;
 use crate::digest::{hex_sha256, sha256_file};
 
 /// How to run an encoder on this machine.
@@ -144,13 +145,39 @@ impl OnnxEncoder {
         })
     }
 
-    /// Encodes segments; the output is in input order. `with_states` keeps each token's
-    /// state (for attribution) as well as the pooled vector.
+    /// Encodes segments read alone; the output is in input order. `with_states` keeps
+    /// each token's state (for attribution) as well as the pooled vector.
     pub fn encode(&self, texts: &[&str], with_states: bool) -> Result<Vec<Encoded>> {
+        let inputs: Vec<SegmentInput> = texts.iter().map(|t| SegmentInput::alone(t)).collect();
+        self.encode_segments(&inputs, with_states, false)
+    }
+
+    /// Encodes segments; with `pairs`, a segment with a previous one is read as the pair
+    /// (previous, segment), the way the encoder reads two sentences, and its vector pools
+    /// the segment's tokens only, which attended to the context. The output is in input
+    /// order.
+    pub fn encode_segments(&self, inputs: &[SegmentInput], with_states: bool, pairs: bool) -> Result<Vec<Encoded>> {
         let prefix = self.config.prefix.as_str();
-        let inputs: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
-        let encodings = self.tokenizer.encode_batch(inputs, true).map_err(|e| anyhow!("tokeniser: {e}"))?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
+        let texts: Vec<tokenizers::EncodeInput> = inputs
+            .iter()
+            .map(|s| match s.previous.filter(|_| pairs) {
+                Some(p) => (format!("{prefix}{p}"), s.text.to_string()).into(),
+                None => format!("{prefix}{}", s.text).into(),
+            })
+            .collect();
+        let encodings = self.tokenizer.encode_batch(texts, true).map_err(|e| anyhow!("tokeniser: {e}"))?;
+        // The tokens pooled: the second sequence of a pair, else every token.
+        let ranges: Vec<(usize, usize)> = encodings
+            .iter()
+            .map(|e| {
+                let ids = e.get_sequence_ids();
+                match (ids.iter().position(|s| *s == Some(1)), ids.iter().rposition(|s| *s == Some(1))) {
+                    (Some(a), Some(b)) => (a, b + 1),
+                    _ => (0, ids.len()),
+                }
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
         order.sort_by_key(|&i| (encodings[i].get_ids().len(), i));
         let mut batches: Vec<&[usize]> = Vec::new();
         let mut rest = order.as_slice();
@@ -167,7 +194,8 @@ impl OnnxEncoder {
         let run = |batch: &&[usize]| -> Result<Vec<(usize, Encoded)>> {
             let slot = rayon::current_thread_index().unwrap_or(0) % self.sessions.len();
             let mut session = self.sessions[slot].lock().map_err(|_| anyhow!("an encoder session panicked"))?;
-            let encs: Vec<&tokenizers::Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
+            let encs: Vec<(&tokenizers::Encoding, (usize, usize))> =
+                batch.iter().map(|&i| (&encodings[i], ranges[i])).collect();
             let out = self.run_batch(&mut session, &encs, with_states)?;
             Ok(batch.iter().copied().zip(out).collect())
         };
@@ -178,7 +206,7 @@ impl OnnxEncoder {
         } else {
             batches.par_iter().map(run).collect()
         };
-        let mut slots: Vec<Option<Encoded>> = (0..texts.len()).map(|_| None).collect();
+        let mut slots: Vec<Option<Encoded>> = (0..inputs.len()).map(|_| None).collect();
         for r in results {
             for (i, e) in r? {
                 slots[i] = Some(e);
@@ -187,16 +215,18 @@ impl OnnxEncoder {
         let prefix_len = prefix.len();
         Ok(slots
             .into_iter()
-            .zip(&encodings)
-            .map(|(e, enc)| {
+            .zip(encodings.iter().zip(&ranges))
+            .map(|(e, (enc, &(a, b)))| {
                 let mut e = e.expect("every segment is in one batch");
                 if !e.states.is_empty() {
-                    e.offsets = enc
-                        .get_offsets()
+                    // A pair's second sequence has no prefix; a lone segment's offsets
+                    // count the prefix.
+                    let shift = if a > 0 { 0 } else { prefix_len };
+                    e.offsets = enc.get_offsets()[a..b]
                         .iter()
-                        .zip(enc.get_special_tokens_mask())
-                        .map(|(&(a, b), &special)| {
-                            (special == 0 && a >= prefix_len && b > a).then(|| (a - prefix_len, b - prefix_len))
+                        .zip(&enc.get_special_tokens_mask()[a..b])
+                        .map(|(&(x, y), &special)| {
+                            (special == 0 && x >= shift && y > x).then(|| (x - shift, y - shift))
                         })
                         .collect();
                 }
@@ -208,18 +238,20 @@ impl OnnxEncoder {
     fn run_batch(
         &self,
         session: &mut Session,
-        encs: &[&tokenizers::Encoding],
+        encs: &[(&tokenizers::Encoding, (usize, usize))],
         with_states: bool,
     ) -> Result<Vec<Encoded>> {
         let b = encs.len();
-        let width = encs.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
+        let width = encs.iter().map(|(e, _)| e.get_ids().len()).max().unwrap_or(0).max(1);
         let pad = self.pad_id;
         let mut ids = vec![pad; b * width];
         let mut mask = vec![0i64; b * width];
-        for (r, e) in encs.iter().enumerate() {
-            for (c, &id) in e.get_ids().iter().enumerate() {
+        let mut types = vec![0i64; b * width];
+        for (r, (e, _)) in encs.iter().enumerate() {
+            for (c, (&id, &t)) in e.get_ids().iter().zip(e.get_type_ids()).enumerate() {
                 ids[r * width + c] = id as i64;
                 mask[r * width + c] = 1;
+                types[r * width + c] = t as i64;
             }
         }
         let shape = [b, width];
@@ -228,7 +260,7 @@ impl OnnxEncoder {
             "attention_mask" => Tensor::from_array((shape, mask))?,
         ];
         if self.feeds_token_types {
-            feed.push(("token_type_ids".into(), Tensor::from_array((shape, vec![0i64; b * width]))?.into()));
+            feed.push(("token_type_ids".into(), Tensor::from_array((shape, types))?.into()));
         }
         let outputs = session.run(feed)?;
         let (out_shape, data) = outputs[self.config.output.as_str()].try_extract_tensor::<f32>()?;
@@ -238,9 +270,9 @@ impl OnnxEncoder {
                 let hidden = *hidden as usize;
                 Ok((0..b)
                     .map(|r| {
-                        let len = encs[r].get_ids().len();
-                        let rows = &data[r * width * hidden..(r * width + len) * hidden];
-                        self.pool(rows, hidden, len, with_states)
+                        let (from, to) = encs[r].1;
+                        let rows = &data[(r * width + from) * hidden..(r * width + to) * hidden];
+                        self.pool(rows, hidden, to - from, with_states)
                     })
                     .collect())
             }
