@@ -22,6 +22,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use irritant::classify::linear::LinearModel;
+use irritant::classify::SegmentInput;
 use irritant::normalise::normalise;
 use irritant::segment::{segment, SegmentRules};
 
@@ -51,25 +52,40 @@ fn comments() -> Vec<String> {
         .collect()
 }
 
+/// The embedded default (51 heads, context and entity features) beside the baseline of
+/// `benches/baseline/linear-fr-en-v1` (seven heads, segments read alone), each segment
+/// given the one before it as context.
 fn bench_classify(c: &mut Criterion) {
-    let model = LinearModel::embedded_default().expect("embedded model loads");
+    let default = LinearModel::embedded_default().expect("embedded model loads");
+    let baseline_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/baseline/linear-fr-en-v1");
+    let baseline = LinearModel::load_dir(&baseline_dir).expect("baseline model loads");
     let segments = segments();
+    let inputs: Vec<SegmentInput> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SegmentInput {
+            previous: i.checked_sub(1).map(|p| segments[p].as_str()),
+            ..SegmentInput::alone(s)
+        })
+        .collect();
     let mut group = c.benchmark_group("classify");
     group.throughput(Throughput::Elements(segments.len() as u64));
-    group.bench_function("predict", |b| {
-        b.iter(|| {
-            for s in &segments {
-                black_box(model.predict(black_box(s)));
-            }
-        })
-    });
-    group.bench_function("probabilities", |b| {
-        b.iter(|| {
-            for s in &segments {
-                black_box(model.probabilities(black_box(s), None));
-            }
-        })
-    });
+    for (name, model) in [("baseline-v1", &baseline), ("default", &default)] {
+        group.bench_function(format!("{name}/predict"), |b| {
+            b.iter(|| {
+                for s in &inputs {
+                    black_box(model.predict(black_box(s)));
+                }
+            })
+        });
+        group.bench_function(format!("{name}/probabilities"), |b| {
+            b.iter(|| {
+                for s in &inputs {
+                    black_box(model.probabilities(black_box(s), None));
+                }
+            })
+        });
+    }
     group.finish();
 }
 

@@ -61,9 +61,9 @@ fn main() {
             None => model_dir.display().to_string(),
         };
         let model = classify::load(Some(&name), &LoadOptions { ort_lib: None, threads }).expect("model loads");
-        pool.install(|| model.classify_batch(&texts[..texts.len().min(32)])).expect("warm-up");
+        pool.install(|| model.classify_texts(&texts[..texts.len().min(32)])).expect("warm-up");
         let t = Instant::now();
-        let preds = pool.install(|| model.classify_batch(&texts)).expect("classify");
+        let preds = pool.install(|| model.classify_texts(&texts)).expect("classify");
         assert_eq!(preds.len(), texts.len());
         (t.elapsed().as_secs_f64(), None)
     } else {

@@ -8,11 +8,15 @@
 //! runs, and a few with bullets, line breaks, emoji or mojibake) and a long-format
 //! checklist CSV (three criteria per visit) into a fresh directory under the system
 //! temporary directory. It then runs
-//! `irritant run --comments … --checklist … --out … --quiet` as a subprocess, times it,
-//! reads the run's `manifest.json` (segments, threads, stage timings, peak RSS from
-//! `VmHWM`), prints one summary line per size, and removes the directory. The last line
-//! says whether the 1,000,000-comment run stayed under 2 GiB of peak RSS; the benchmark
-//! exits with a failure when it did not.
+//! `irritant run --comments … --checklist … --out … --quiet` as a subprocess, twice on
+//! the same files: first with the baseline model `benches/baseline/linear-fr-en-v1` (the
+//! previous default: four category heads and three sentiment heads, each segment read
+//! alone, no entity features), then with the embedded default (51 heads with the
+//! aspects, context and entity features). It times each run, reads its `manifest.json`
+//! (segments, threads, stage timings, peak RSS from `VmHWM`), prints one summary line per
+//! model and size and the default's throughput relative to the baseline, and removes the
+//! directory. The last line says whether the 1,000,000-comment run of the default stayed
+//! under 2 GiB of peak RSS; the benchmark exits with a failure when it did not.
 //!
 //! Run it with
 //!
@@ -467,17 +471,19 @@ fn sizes() -> Result<Vec<u64>, String> {
     Ok(DEFAULT_SIZES.to_vec())
 }
 
-/// What one size measured.
+/// What one size measured, with the default model.
 struct Outcome {
     n: u64,
     peak_rss: Option<u64>,
 }
 
+/// The model the default is compared with, relative to the crate root.
+const BASELINE_MODEL: &str = "benches/baseline/linear-fr-en-v1";
+
 fn bench_one(binary: &Path, n: u64) -> Result<Outcome, Box<dyn std::error::Error>> {
     let dir = TempDir::new(n)?;
     let comments = dir.path.join("comments.csv");
     let checklist = dir.path.join("checklist.csv");
-    let out = dir.path.join("out");
 
     let t = Instant::now();
     let visits = write_comments(&comments, n)?;
@@ -485,18 +491,41 @@ fn bench_one(binary: &Path, n: u64) -> Result<Outcome, Box<dyn std::error::Error
     let generated = t.elapsed();
     let comments_bytes = std::fs::metadata(&comments)?.len();
     let checklist_bytes = std::fs::metadata(&checklist)?.len();
+    println!(
+        "end_to_end n={n}: comments.csv {:.1} MiB ({visits} visits), checklist.csv {:.1} MiB ({answers} answers), generated in {:.1} s",
+        mib(comments_bytes),
+        mib(checklist_bytes),
+        generated.as_secs_f64(),
+    );
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join(BASELINE_MODEL);
+    let (before, _) = run_one(binary, n, &comments, &checklist, &dir.path.join("out-baseline"), Some(&baseline))?;
+    let (after, outcome) = run_one(binary, n, &comments, &checklist, &dir.path.join("out-default"), None)?;
+    println!(
+        "  default vs baseline: {:.0} vs {:.0} segments/s end to end ({:+.1}%)",
+        after,
+        before,
+        (after / before - 1.0) * 100.0
+    );
+    Ok(outcome)
+}
 
+/// Runs `irritant run` once (with `model`, else the embedded default) and prints what it
+/// measured; returns the end-to-end segments per second.
+fn run_one(
+    binary: &Path,
+    n: u64,
+    comments: &Path,
+    checklist: &Path,
+    out: &Path,
+    model: Option<&Path>,
+) -> Result<(f64, Outcome), Box<dyn std::error::Error>> {
     let t = Instant::now();
-    let result = Command::new(binary)
-        .arg("run")
-        .arg("--comments")
-        .arg(&comments)
-        .arg("--checklist")
-        .arg(&checklist)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .output()?;
+    let mut cmd = Command::new(binary);
+    cmd.arg("run").arg("--comments").arg(comments).arg("--checklist").arg(checklist).arg("--out").arg(out);
+    if let Some(m) = model {
+        cmd.arg("--model").arg(m);
+    }
+    let result = cmd.arg("--quiet").output()?;
     let wall = t.elapsed().as_secs_f64();
     if !result.status.success() {
         return Err(format!(
@@ -511,16 +540,12 @@ fn bench_one(binary: &Path, n: u64) -> Result<Outcome, Box<dyn std::error::Error
     let rss = m.peak_rss_bytes.map_or_else(|| "unknown".to_string(), |b| format!("{:.1} MiB", mib(b)));
 
     println!(
-        "end_to_end n={n} comments, {} segments, {wall:.1} s wall, {:.0} segments/s, {:.0} comments/s, peak RSS {rss}",
+        "  model {} ({}): {} segments, {wall:.1} s wall, {:.0} segments/s, {:.0} comments/s, peak RSS {rss}, {} threads",
+        m.model.id,
+        if model.is_some() { "baseline" } else { "default" },
         m.segments,
         m.segments as f64 / wall,
         n as f64 / wall,
-    );
-    println!(
-        "  input: comments.csv {:.1} MiB ({visits} visits), checklist.csv {:.1} MiB ({answers} answers), generated in {:.1} s; irritant used {} threads",
-        mib(comments_bytes),
-        mib(checklist_bytes),
-        generated.as_secs_f64(),
         m.threads,
     );
     let tm = &m.timings;
@@ -533,7 +558,7 @@ fn bench_one(binary: &Path, n: u64) -> Result<Outcome, Box<dyn std::error::Error
         s(tm.join_visits_ms),
         s(tm.hash_inputs_ms),
         s(tm.total_ms),
-        mib(dir_bytes(&out)),
+        mib(dir_bytes(out)),
     );
     if acc.read != n || acc.rejected != 0 {
         println!(
@@ -541,7 +566,7 @@ fn bench_one(binary: &Path, n: u64) -> Result<Outcome, Box<dyn std::error::Error
             acc.read, acc.accepted, acc.rejected
         );
     }
-    Ok(Outcome { n, peak_rss: m.peak_rss_bytes })
+    Ok((m.segments as f64 / wall, Outcome { n, peak_rss: m.peak_rss_bytes }))
 }
 
 fn main() -> ExitCode {
