@@ -120,5 +120,16 @@ fn bench_text(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_classify, bench_text);
+/// Loading the embedded default (decompressing and indexing its 8-bit rows) beside the
+/// baseline (format 1, dense `f32` rows quantised on load).
+fn bench_load(c: &mut Criterion) {
+    let baseline_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/baseline/linear-fr-en-v1");
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    group.bench_function("default", |b| b.iter(|| black_box(LinearModel::embedded_default().unwrap())));
+    group.bench_function("baseline-v1", |b| b.iter(|| black_box(LinearModel::load_dir(&baseline_dir).unwrap())));
+    group.finish();
+}
+
+criterion_group!(benches, bench_classify, bench_text, bench_load);
 criterion_main!(benches);

@@ -65,6 +65,11 @@ pub struct HeadLayout {
     sentiments: Vec<usize>,
     /// Aspect heads in output order.
     aspects: Vec<(AspectLabel, usize)>,
+    /// Heads from here on are irritant aspects, grouped by category: a model needs them
+    /// only for the categories it predicts ([`Self::irritant_aspect_heads`]).
+    deferred_from: usize,
+    /// The deferred heads of each category, by [`Irritant::index`].
+    deferred: Vec<std::ops::Range<usize>>,
 }
 
 impl HeadLayout {
@@ -78,14 +83,13 @@ impl HeadLayout {
         Self::new(heads).expect("every category and sentiment")
     }
 
-    /// Every label of the taxonomy: categories, sentiments, then each aspect as an
-    /// irritant and as praise.
+    /// Every label of the taxonomy: categories, sentiments, each aspect as praise, then
+    /// each aspect as an irritant (grouped by category, as the taxonomy lists them, so a
+    /// model computes them only for the categories it predicts).
     pub fn full() -> Self {
         let mut heads = Self::categories_and_sentiments().heads;
-        for aspect in 0..aspects().len() {
-            for polarity in Polarity::ALL {
-                heads.push(Head::Aspect(AspectLabel { aspect, polarity }));
-            }
+        for polarity in [Polarity::Praise, Polarity::Irritant] {
+            heads.extend((0..aspects().len()).map(|aspect| Head::Aspect(AspectLabel { aspect, polarity })));
         }
         Self::new(heads).expect("every label of the taxonomy")
     }
@@ -131,7 +135,35 @@ impl HeadLayout {
                 }
             }
         }
-        Ok(HeadLayout { heads, categories, sentiments, aspects: aspect_heads })
+        let is_deferrable = |h: &Head| matches!(h, Head::Aspect(a) if a.polarity == Polarity::Irritant);
+        let mut deferred_from = heads.iter().rposition(|h| !is_deferrable(h)).map_or(0, |i| i + 1);
+        let mut deferred = vec![0..0; Irritant::ALL.len()];
+        for c in Irritant::ALL {
+            let of_c: Vec<usize> = (deferred_from..heads.len())
+                .filter(|&i| matches!(heads[i], Head::Aspect(a) if a.category() == c))
+                .collect();
+            match (of_c.first(), of_c.last()) {
+                (Some(&a), Some(&b)) if b - a + 1 == of_c.len() => deferred[c.index()] = a..b + 1,
+                (None, None) => {}
+                // Not grouped by category: nothing is deferred.
+                _ => deferred_from = heads.len(),
+            }
+        }
+        if deferred_from == heads.len() {
+            deferred = vec![0..0; Irritant::ALL.len()];
+        }
+        Ok(HeadLayout { heads, categories, sentiments, aspects: aspect_heads, deferred_from, deferred })
+    }
+
+    /// The heads every prediction needs; the others ([`Self::irritant_aspect_heads`]) only
+    /// when their category is predicted.
+    pub fn first_heads(&self) -> std::ops::Range<usize> {
+        0..self.deferred_from
+    }
+
+    /// The irritant aspect heads of category `c` that [`Self::first_heads`] leaves out.
+    pub fn irritant_aspect_heads(&self, c: Irritant) -> std::ops::Range<usize> {
+        self.deferred[c.index()].clone()
     }
 
     pub fn len(&self) -> usize {
@@ -204,40 +236,50 @@ impl HeadLayout {
         (y, learns)
     }
 
-    /// Turns head probabilities into a prediction (without evidence), applying the
-    /// per-head `thresholds` as the module docs say.
-    pub fn decode(&self, probs: &[f32], thresholds: &[f32]) -> Prediction {
-        let irritant_probs: Vec<f32> = self.categories.iter().map(|&h| probs[h]).collect();
+    /// Turns raw head outputs (logits) into a prediction (without evidence), applying the
+    /// per-head `thresholds` to the heads' probabilities as the module docs say. A
+    /// probability is computed only where a decision or the prediction needs it, so the
+    /// irritant aspect heads of categories that are not predicted may hold anything.
+    pub fn decode(&self, logits: &[f32], thresholds: &[f32]) -> Prediction {
+        let prob = |h: usize| sigmoid(logits[h]);
+        let irritant_probs: Vec<f32> = self.categories.iter().map(|&h| prob(h)).collect();
         let irritants: IrritantSet =
-            Irritant::ALL.into_iter().filter(|c| probs[self.category(*c)] >= thresholds[self.category(*c)]).collect();
-        let sentiment_probs: Vec<f32> = self.sentiments.iter().map(|&h| probs[h]).collect();
+            Irritant::ALL.into_iter().filter(|c| irritant_probs[c.index()] >= thresholds[self.category(*c)]).collect();
+        let m = self.sentiments.iter().map(|&h| logits[h]).fold(f32::NEG_INFINITY, f32::max);
+        let e: Vec<f32> = self.sentiments.iter().map(|&h| (logits[h] - m).exp()).collect();
+        let sum: f32 = e.iter().sum();
+        let sentiment_probs: Vec<f32> = e.iter().map(|x| x / sum).collect();
         let sentiment = Sentiment::ALL[argmax(&sentiment_probs)];
+        // The most probable irritant aspect of each predicted category.
+        let best: Vec<Option<usize>> = Irritant::ALL
+            .iter()
+            .map(|c| {
+                irritants.contains(*c).then(|| {
+                    let mut best: Option<(usize, f32)> = None;
+                    for &(a, h) in &self.aspects {
+                        if a.polarity == Polarity::Irritant && a.category() == *c {
+                            let p = prob(h);
+                            if best.is_none_or(|(_, bp)| p > bp) {
+                                best = Some((h, p));
+                            }
+                        }
+                    }
+                    best.map_or(usize::MAX, |b| b.0)
+                })
+            })
+            .collect();
         let mut aspects = Vec::new();
         for &(label, h) in &self.aspects {
-            let over = probs[h] >= thresholds[h];
-            let keep = match label.polarity {
-                Polarity::Praise => over,
-                Polarity::Irritant => {
-                    irritants.contains(label.category())
-                        && (over || self.best_irritant_aspect(label.category(), probs) == h)
-                }
-            };
+            if label.polarity == Polarity::Irritant && !irritants.contains(label.category()) {
+                continue;
+            }
+            let p = prob(h);
+            let keep = p >= thresholds[h] || best[label.category().index()] == Some(h);
             if keep {
-                aspects.push(AspectScore { label, probability: probs[h] });
+                aspects.push(AspectScore { label, probability: p });
             }
         }
         Prediction { irritant_probs, irritants, sentiment_probs, sentiment, evidence: Vec::new(), aspects }
-    }
-
-    /// The most probable irritant aspect head of category `c` (the first on a tie).
-    fn best_irritant_aspect(&self, c: Irritant, probs: &[f32]) -> usize {
-        let mut best = usize::MAX;
-        for &(a, h) in &self.aspects {
-            if a.polarity == Polarity::Irritant && a.category() == c && (best == usize::MAX || probs[h] > probs[best]) {
-                best = h;
-            }
-        }
-        best
     }
 }
 
@@ -281,21 +323,22 @@ mod tests {
     #[test]
     fn decoding_keeps_the_rule_of_the_taxonomy() {
         let layout = HeadLayout::full();
-        let mut probs = vec![0.01f32; layout.len()];
+        // Logits: -5 is a probability of 0.007, 2.2 of 0.9, -0.85 of 0.3, -1.4 of 0.2.
+        let mut logits = vec![-5f32; layout.len()];
         let thresholds = vec![0.5f32; layout.len()];
         let wait = layout.aspects().iter().find(|(a, _)| *a == aspect("physical.wait", "irritant")).unwrap().1;
         let staff = layout.aspects().iter().find(|(a, _)| *a == aspect("physical.advice", "irritant")).unwrap().1;
         let app = layout.aspects().iter().find(|(a, _)| *a == aspect("digital.app_website", "irritant")).unwrap().1;
         let welcome = layout.aspects().iter().find(|(a, _)| *a == aspect("physical.welcome", "praise")).unwrap().1;
         // physical predicted with no aspect over its threshold: its best aspect is named.
-        probs[layout.category(Irritant::Physical)] = 0.9;
-        probs[wait] = 0.3;
-        probs[staff] = 0.2;
+        logits[layout.category(Irritant::Physical)] = 2.2;
+        logits[wait] = -0.85;
+        logits[staff] = -1.4;
         // an aspect over its threshold whose category is not predicted is dropped.
-        probs[app] = 0.8;
-        probs[welcome] = 0.7;
-        probs[layout.sentiment(Sentiment::Negative)] = 0.6;
-        let p = layout.decode(&probs, &thresholds);
+        logits[app] = 1.4;
+        logits[welcome] = 0.85;
+        logits[layout.sentiment(Sentiment::Negative)] = 1.0;
+        let p = layout.decode(&logits, &thresholds);
         assert_eq!(p.irritants.iter().collect::<Vec<_>>(), vec![Irritant::Physical]);
         let labels: Vec<AspectLabel> = p.aspects.iter().map(|a| a.label).collect();
         assert_eq!(
@@ -305,6 +348,31 @@ mod tests {
         );
         assert_eq!(crate::taxonomy::irritants_of(&labels), p.irritants);
         assert_eq!(p.sentiment, Sentiment::Negative);
+    }
+
+    #[test]
+    fn irritant_aspects_are_deferred_by_category() {
+        let full = HeadLayout::full();
+        assert_eq!(full.first_heads(), 0..4 + 3 + aspects().len());
+        let mut deferred = 0;
+        for c in Irritant::ALL {
+            let r = full.irritant_aspect_heads(c);
+            assert!(!r.is_empty());
+            for h in r.clone() {
+                assert!(
+                    matches!(full.heads()[h], Head::Aspect(a) if a.category() == c && a.polarity == Polarity::Irritant)
+                );
+            }
+            deferred += r.len();
+        }
+        assert_eq!(full.first_heads().len() + deferred, full.len());
+        // Heads in another order are all computed up front.
+        let mut names = full.names();
+        names.swap(4 + 3 + aspects().len(), full.len() - 1);
+        let mixed = HeadLayout::from_names(&names).unwrap();
+        assert_eq!(mixed.first_heads(), 0..mixed.len());
+        let seven = HeadLayout::categories_and_sentiments();
+        assert_eq!(seven.first_heads(), 0..7);
     }
 
     #[test]

@@ -129,16 +129,55 @@ impl ModelHeader {
 /// each with one value per head, and for every row of the table the position of its
 /// stored row. Most buckets of a 2^20 table are never hit, and most weights are small: a
 /// 51-head model stores 3 MB and holds about 30 MB in memory instead of the 214 MB of a
-/// dense `f32` table. Rows stay 8-bit in memory too: a row of 51 heads is one cache line,
-/// and fetching rows, not multiplying, is what inference spends its time on.
-#[derive(Debug, Clone, PartialEq)]
+/// dense `f32` table. Rows stay 8-bit in memory too, each padded to a power of two and
+/// aligned so that a row of up to 64 heads sits in one cache line: fetching rows, not
+/// multiplying, is what inference spends its time on.
+#[derive(Debug)]
 struct Weights {
     heads: usize,
-    /// For each table row, its index in `values` (`u32::MAX`: all zero).
+    /// For each table row, its index among the stored rows (`u32::MAX`: all zero).
     row_of: Vec<u32>,
-    /// Stored rows, `heads` values each: weight `q × scales[h]`.
+    /// Stored rows, `stride` bytes apart from the first 64-byte boundary of the buffer;
+    /// the first `heads` of each are the weights `q × scales[h]`.
     values: Vec<i8>,
     scales: Vec<f32>,
+}
+
+impl Clone for Weights {
+    /// A copy whose rows sit at the boundary of its own buffer.
+    fn clone(&self) -> Self {
+        let n = self.stored_rows();
+        let mut w = Weights {
+            heads: self.heads,
+            row_of: self.row_of.clone(),
+            values: row_buffer(n, self.heads),
+            scales: self.scales.clone(),
+        };
+        for i in 0..n {
+            w.row_mut(i).copy_from_slice(self.stored(i));
+        }
+        w
+    }
+}
+
+impl PartialEq for Weights {
+    fn eq(&self, other: &Self) -> bool {
+        self.heads == other.heads
+            && self.row_of == other.row_of
+            && self.scales == other.scales
+            && self.stored_rows() == other.stored_rows()
+            && (0..self.stored_rows()).all(|i| self.stored(i) == other.stored(i))
+    }
+}
+
+/// Bytes between stored rows of `heads` weights.
+fn stride(heads: usize) -> usize {
+    heads.next_power_of_two().max(1)
+}
+
+/// A buffer for `rows` stored rows, with room to start them at a 64-byte boundary.
+fn row_buffer(rows: usize, heads: usize) -> Vec<i8> {
+    vec![0; rows * stride(heads) + 63]
 }
 
 impl Weights {
@@ -157,24 +196,44 @@ impl Weights {
             })
             .collect();
         let mut row_of = vec![u32::MAX; rows];
-        let mut values = Vec::new();
+        let mut kept: Vec<Vec<i8>> = Vec::new();
         let mut q = vec![0i8; heads];
         for (r, slot) in row_of.iter_mut().enumerate() {
             for h in 0..heads {
                 q[h] = (dense[r * heads + h] / scales[h]).round().clamp(-127.0, 127.0) as i8;
             }
             if q.iter().any(|v| *v != 0) {
-                *slot = (values.len() / heads) as u32;
-                values.extend_from_slice(&q);
+                *slot = kept.len() as u32;
+                kept.push(q.clone());
             }
         }
-        Weights { heads, row_of, values, scales }
+        let mut w = Weights { heads, row_of, values: row_buffer(kept.len(), heads), scales };
+        for (i, row) in kept.iter().enumerate() {
+            w.row_mut(i).copy_from_slice(row);
+        }
+        w
+    }
+
+    /// Offset of the first stored row: the buffer's first 64-byte boundary.
+    fn base(&self) -> usize {
+        self.values.as_ptr().align_offset(64).min(63)
+    }
+
+    fn row_mut(&mut self, i: usize) -> &mut [i8] {
+        let at = self.base() + i * stride(self.heads);
+        &mut self.values[at..at + self.heads]
+    }
+
+    /// The `i`-th stored row.
+    fn stored(&self, i: usize) -> &[i8] {
+        let at = self.base() + i * stride(self.heads);
+        &self.values[at..at + self.heads]
     }
 
     /// The stored values of row `r`, if any is non-zero.
     fn row(&self, r: usize) -> Option<&[i8]> {
         let i = self.row_of[r];
-        (i != u32::MAX).then(|| &self.values[i as usize * self.heads..(i as usize + 1) * self.heads])
+        (i != u32::MAX).then(|| self.stored(i as usize))
     }
 
     /// Weight of row `r`, head `h`.
@@ -183,7 +242,7 @@ impl Weights {
     }
 
     fn stored_rows(&self) -> usize {
-        self.values.len() / self.heads
+        (self.values.len() - 63) / stride(self.heads)
     }
 }
 
@@ -292,8 +351,12 @@ impl LinearModel {
             last = Some(r);
             row_of[r] = i as u32;
         }
-        let values: Vec<i8> = cur.iter().map(|b| *b as i8).collect();
-        let weights = Weights { heads, row_of, values, scales: header.scales.clone() };
+        let mut weights = Weights { heads, row_of, values: row_buffer(n, heads), scales: header.scales.clone() };
+        for (i, row) in cur.chunks(heads.max(1)).enumerate() {
+            for (v, b) in weights.row_mut(i).iter_mut().zip(row) {
+                *v = *b as i8;
+            }
+        }
         Self::assemble(header, weights, hex_sha256(bytes))
     }
 
@@ -349,8 +412,7 @@ impl LinearModel {
             payload.extend_from_slice(&(*r as u32).to_le_bytes());
         }
         for (_, i) in &order {
-            let row = &w.values[*i as usize * w.heads..(*i as usize + 1) * w.heads];
-            payload.extend(row.iter().map(|v| *v as u8));
+            payload.extend(w.stored(*i as usize).iter().map(|v| *v as u8));
         }
         let mut out = Vec::with_capacity(payload.len() / 2);
         out.extend_from_slice(MAGIC);
@@ -368,11 +430,17 @@ impl LinearModel {
     /// Raw logits of every head for a segment's features (and its dense vector, for
     /// heads that read one).
     fn logits(&self, f: &Features, dense: Option<&[f32]>) -> Vec<f32> {
-        let heads = self.layout.len();
-        let mut acc = vec![0f32; heads];
+        let mut z = self.header.bias.clone();
+        self.add_logits(f, dense, 0..self.layout.len(), &mut z);
+        z
+    }
+
+    /// Adds to `z` the contributions of the features (and dense vector) to `heads`.
+    fn add_logits(&self, f: &Features, dense: Option<&[f32]>, heads: std::ops::Range<usize>, z: &mut [f32]) {
+        let mut acc = vec![0f32; heads.len()];
         for (&b, &v) in f.buckets.iter().zip(&f.values) {
             let Some(q) = self.weights.row(b as usize) else { continue };
-            for (a, &x) in acc.iter_mut().zip(q) {
+            for (a, &x) in acc.iter_mut().zip(&q[heads.clone()]) {
                 *a += x as f32 * v;
             }
         }
@@ -381,12 +449,14 @@ impl LinearModel {
             for d in 0..input.dim() {
                 let v = input.value(e, d);
                 let Some(q) = self.weights.row(base + d) else { continue };
-                for (a, &x) in acc.iter_mut().zip(q) {
+                for (a, &x) in acc.iter_mut().zip(&q[heads.clone()]) {
                     *a += x as f32 * v;
                 }
             }
         }
-        acc.iter().zip(&self.weights.scales).zip(&self.header.bias).map(|((a, s), b)| b + a * s).collect()
+        for ((zh, a), s) in z[heads.clone()].iter_mut().zip(&acc).zip(&self.weights.scales[heads]) {
+            *zh += a * s;
+        }
     }
 
     /// Each term's contribution to the logits of `heads` (`terms × heads.len()`,
@@ -444,9 +514,18 @@ impl LinearModel {
     }
 
     /// Classifies a segment from its features.
+    /// The irritant aspect heads of a category are computed only when the category is
+    /// predicted: decoding reads no other (see [`HeadLayout::first_heads`]).
     fn predict_features(&self, f: Features, dense: Option<&[f32]>, extra_terms: Vec<(String, Vec<f32>)>) -> Prediction {
-        let z = self.logits(&f, dense);
-        let mut p = self.layout.decode(&self.layout.probabilities(&z), &self.header.thresholds);
+        let mut z = self.header.bias.clone();
+        self.add_logits(&f, dense, self.layout.first_heads(), &mut z);
+        for c in Irritant::ALL {
+            let h = self.layout.category(c);
+            if super::heads::sigmoid(z[h]) >= self.header.thresholds[h] {
+                self.add_logits(&f, dense, self.layout.irritant_aspect_heads(c), &mut z);
+            }
+        }
+        let mut p = self.layout.decode(&z, &self.header.thresholds);
         if !p.irritants.is_empty() {
             p.evidence = self.evidence(&p, f, extra_terms);
         }
@@ -626,6 +705,10 @@ mod tests {
         }
         let zeros = Weights::quantise(&[0.0; 8], 4);
         assert_eq!(zeros.stored_rows(), 0, "all-zero rows are not stored");
+        let copy = w.clone();
+        assert_eq!(copy, w);
+        assert_eq!(copy.values.as_ptr().wrapping_add(copy.base()) as usize % 64, 0, "rows start on a cache line");
+        assert!((0..16).all(|r| copy.get(r, 1) == w.get(r, 1)));
     }
 
     #[test]

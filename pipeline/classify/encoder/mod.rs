@@ -164,7 +164,7 @@ impl EncoderClassifier {
                 };
                 heads.predict_with(input, Some(&e.vector), extra)
             }
-            Head::Logits(map) => map.layout.decode(&map.layout.probabilities(&e.vector), &map.thresholds),
+            Head::Logits(map) => map.layout.decode(&e.vector, &map.thresholds),
         }
     }
 }
