@@ -405,51 +405,78 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let t = Instant::now();
     let source_names: Vec<String> = comment_files.iter().map(|(p, _)| p.display().to_string()).collect();
     let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars);
-    let mut segments_writer = TableWriter::create(&staging.path("segments.parquet"), schema::segments())?;
-    let mut comments_writer = TableWriter::create(&staging.path("comments.parquet"), schema::comments())?;
-    let mut aspects_writer = TableWriter::create(&staging.path("aspects.parquet"), schema::aspects())?;
-    let mut comment_tallies: HashMap<String, TextTally> = HashMap::new();
+    let segments_writer = TableWriter::create(&staging.path("segments.parquet"), schema::segments())?;
+    let comments_writer = TableWriter::create(&staging.path("comments.parquet"), schema::comments())?;
+    let aspects_writer = TableWriter::create(&staging.path("aspects.parquet"), schema::aspects())?;
     let mut comment_acc = Accounting::default();
     let pb = progress_bar(cfg.progress);
     let batch_size = cfg.batch_size.max(1);
-    loop {
-        let mut batch = Vec::with_capacity(batch_size);
-        let mut batch_rejects = Vec::new();
-        while batch.len() < batch_size {
-            match stream.next_record()? {
-                None => break,
-                Some(CommentRecord::Comment(c)) => batch.push(c),
-                Some(CommentRecord::Rejected(r)) => batch_rejects.push(r),
+    // Tables are built and written on their own thread while the next batch is read and
+    // classified: writing is sequential, and would otherwise leave the workers idle.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ProcessedComment>>(1);
+    let write_comments = |rx: std::sync::mpsc::Receiver<Vec<ProcessedComment>>| -> Result<_> {
+        let (mut segments_writer, mut comments_writer, mut aspects_writer) =
+            (segments_writer, comments_writer, aspects_writer);
+        let mut comment_tallies: HashMap<String, TextTally> = HashMap::new();
+        for processed in rx {
+            segments_writer.write(&tables::segments(&processed)?)?;
+            aspects_writer.write(&tables::comment_aspects(&processed)?)?;
+            comments_writer.write(&tables::comments(&processed, &source_names)?)?;
+            for p in &processed {
+                comment_tallies
+                    .entry(p.comment.visit_id.clone())
+                    .or_default()
+                    .add(&TextTally::of_comment(&p.predictions));
             }
         }
-        let n_rejected = batch_rejects.len() as u64;
-        comment_acc.rejected += n_rejected;
-        rejects.write(batch_rejects)?;
-        if batch.is_empty() {
-            if n_rejected == 0 {
-                break;
+        Ok((segments_writer, comments_writer, aspects_writer, comment_tallies))
+    };
+    let (segments_writer, comments_writer, mut aspects_writer, comment_tallies) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || write_comments(rx));
+        let read = (|| -> Result<()> {
+            loop {
+                let mut batch = Vec::with_capacity(batch_size);
+                let mut batch_rejects = Vec::new();
+                while batch.len() < batch_size {
+                    match stream.next_record()? {
+                        None => break,
+                        Some(CommentRecord::Comment(c)) => batch.push(c),
+                        Some(CommentRecord::Rejected(r)) => batch_rejects.push(r),
+                    }
+                }
+                let n_rejected = batch_rejects.len() as u64;
+                comment_acc.rejected += n_rejected;
+                rejects.write(batch_rejects)?;
+                if batch.is_empty() {
+                    if n_rejected == 0 {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                let processed: Vec<(ProcessedComment, RedactionCounts)> =
+                    pool.install(|| batch.into_par_iter().map(|c| texts.comment(c)).collect());
+                let mut processed: Vec<ProcessedComment> = processed
+                    .into_iter()
+                    .map(|(p, c)| {
+                        redactions.add(&c);
+                        p
+                    })
+                    .collect();
+                pool.install(|| texts.classify_comments(&mut processed))?;
+                comment_acc.accepted += processed.len() as u64;
+                let n = processed.len() as u64;
+                if tx.send(processed).is_err() {
+                    // The writer stopped on an error, which its result reports.
+                    return Ok(());
+                }
+                pb.inc(n + n_rejected);
             }
-            continue;
-        }
-        let processed: Vec<(ProcessedComment, RedactionCounts)> =
-            pool.install(|| batch.into_par_iter().map(|c| texts.comment(c)).collect());
-        let mut processed: Vec<ProcessedComment> = processed
-            .into_iter()
-            .map(|(p, c)| {
-                redactions.add(&c);
-                p
-            })
-            .collect();
-        pool.install(|| texts.classify_comments(&mut processed))?;
-        comment_acc.accepted += processed.len() as u64;
-        segments_writer.write(&tables::segments(&processed)?)?;
-        aspects_writer.write(&tables::comment_aspects(&processed)?)?;
-        comments_writer.write(&tables::comments(&processed, &source_names)?)?;
-        for p in &processed {
-            comment_tallies.entry(p.comment.visit_id.clone()).or_default().add(&TextTally::of_comment(&p.predictions));
-        }
-        pb.inc(processed.len() as u64 + n_rejected);
-    }
+        })();
+        drop(tx);
+        let written = writer.join().map_err(|_| anyhow::anyhow!("internal error: the comment writer panicked"))?;
+        read?;
+        written
+    })?;
     let segments = segments_writer.finish()?;
     let comment_rows = comments_writer.finish()?;
     timings.process_comments_ms = t.elapsed().as_millis() as u64;
