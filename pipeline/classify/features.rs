@@ -352,14 +352,6 @@ impl Extractor {
         Extractor { cfg: *cfg, mask: (1u64 << cfg.bits) - 1, entities, lexicon: lexicon.clone() }
     }
 
-    pub fn config(&self) -> &FeatureConfig {
-        &self.cfg
-    }
-
-    pub fn lexicon(&self) -> &Lexicon {
-        &self.lexicon
-    }
-
     /// The entities named in `toks`: (first token, token count, entry), left to right,
     /// longest alias first, never overlapping.
     fn entities_in(&self, toks: &[&str]) -> Vec<(usize, usize, usize)> {

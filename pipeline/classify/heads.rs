@@ -205,12 +205,43 @@ impl HeadLayout {
     /// sentiment heads.
     pub fn probabilities(&self, logits: &[f32]) -> Vec<f32> {
         let mut p: Vec<f32> = logits.iter().map(|&z| sigmoid(z)).collect();
-        let m = self.sentiments.iter().map(|&h| logits[h]).fold(f32::NEG_INFINITY, f32::max);
-        let sum: f32 = self.sentiments.iter().map(|&h| (logits[h] - m).exp()).sum();
-        for &h in &self.sentiments {
-            p[h] = (logits[h] - m).exp() / sum;
+        for (&h, s) in self.sentiments.iter().zip(self.sentiment_probabilities(logits)) {
+            p[h] = s;
         }
         p
+    }
+
+    /// The softmax of the sentiment heads, in [`Sentiment::ALL`] order.
+    fn sentiment_probabilities(&self, logits: &[f32]) -> Vec<f32> {
+        let m = self.sentiments.iter().map(|&h| logits[h]).fold(f32::NEG_INFINITY, f32::max);
+        let e: Vec<f32> = self.sentiments.iter().map(|&h| (logits[h] - m).exp()).collect();
+        let sum: f32 = e.iter().sum();
+        e.iter().map(|x| x / sum).collect()
+    }
+
+    /// Whether category `c` is predicted: its head's probability reaches its threshold.
+    pub fn predicts(&self, c: Irritant, logits: &[f32], thresholds: &[f32]) -> bool {
+        let h = self.category(c);
+        sigmoid(logits[h]) >= thresholds[h]
+    }
+
+    /// The head of an aspect label, if the layout has one.
+    pub fn aspect_head(&self, label: AspectLabel) -> Option<usize> {
+        self.aspects.iter().find(|(l, _)| *l == label).map(|(_, h)| *h)
+    }
+
+    /// What the evidence of a prediction explains: each predicted irritant aspect, or
+    /// each predicted category for a layout without aspects, as (category, aspect, head).
+    pub fn evidence_targets(&self, p: &Prediction) -> Vec<(Irritant, Option<AspectLabel>, usize)> {
+        if self.has_aspects() {
+            p.aspects
+                .iter()
+                .filter(|a| a.label.polarity == Polarity::Irritant)
+                .map(|a| (a.label.category(), Some(a.label), self.aspect_head(a.label).expect("a head of the layout")))
+                .collect()
+        } else {
+            p.irritants.iter().map(|c| (c, None, self.category(c))).collect()
+        }
     }
 
     /// The target of every head for a labelled segment (1 or 0), and whether each head
@@ -244,11 +275,8 @@ impl HeadLayout {
         let prob = |h: usize| sigmoid(logits[h]);
         let irritant_probs: Vec<f32> = self.categories.iter().map(|&h| prob(h)).collect();
         let irritants: IrritantSet =
-            Irritant::ALL.into_iter().filter(|c| irritant_probs[c.index()] >= thresholds[self.category(*c)]).collect();
-        let m = self.sentiments.iter().map(|&h| logits[h]).fold(f32::NEG_INFINITY, f32::max);
-        let e: Vec<f32> = self.sentiments.iter().map(|&h| (logits[h] - m).exp()).collect();
-        let sum: f32 = e.iter().sum();
-        let sentiment_probs: Vec<f32> = e.iter().map(|x| x / sum).collect();
+            Irritant::ALL.into_iter().filter(|c| self.predicts(*c, logits, thresholds)).collect();
+        let sentiment_probs = self.sentiment_probabilities(logits);
         let sentiment = Sentiment::ALL[argmax(&sentiment_probs)];
         // The most probable irritant aspect of each predicted category.
         let best: Vec<Option<usize>> = Irritant::ALL
@@ -326,10 +354,10 @@ mod tests {
         // Logits: -5 is a probability of 0.007, 2.2 of 0.9, -0.85 of 0.3, -1.4 of 0.2.
         let mut logits = vec![-5f32; layout.len()];
         let thresholds = vec![0.5f32; layout.len()];
-        let wait = layout.aspects().iter().find(|(a, _)| *a == aspect("physical.wait", "irritant")).unwrap().1;
-        let staff = layout.aspects().iter().find(|(a, _)| *a == aspect("physical.advice", "irritant")).unwrap().1;
-        let app = layout.aspects().iter().find(|(a, _)| *a == aspect("digital.app_website", "irritant")).unwrap().1;
-        let welcome = layout.aspects().iter().find(|(a, _)| *a == aspect("physical.welcome", "praise")).unwrap().1;
+        let wait = layout.aspect_head(aspect("physical.wait", "irritant")).unwrap();
+        let staff = layout.aspect_head(aspect("physical.advice", "irritant")).unwrap();
+        let app = layout.aspect_head(aspect("digital.app_website", "irritant")).unwrap();
+        let welcome = layout.aspect_head(aspect("physical.welcome", "praise")).unwrap();
         // physical predicted with no aspect over its threshold: its best aspect is named.
         logits[layout.category(Irritant::Physical)] = 2.2;
         logits[wait] = -0.85;

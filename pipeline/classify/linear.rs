@@ -20,7 +20,7 @@ use super::features::{Extractor, FeatureConfig, Features, FnvKey, Lexicon};
 use super::heads::HeadLayout;
 use super::{Classifier, Evidence, Prediction, SegmentInput};
 use crate::digest::hex_sha256;
-use crate::taxonomy::{AspectLabel, Irritant, Polarity};
+use crate::taxonomy::Irritant;
 
 const MAGIC: &[u8; 4] = b"IRLM";
 /// Segments a worker classifies in order, reusing each one's prepared text as the next
@@ -422,11 +422,6 @@ impl LinearModel {
         enc.finish().expect("in-memory write")
     }
 
-    /// The feature extractor of this model (its configuration and names).
-    pub fn extractor(&self) -> &Extractor {
-        &self.extractor
-    }
-
     /// Raw logits of every head for a segment's features (and its dense vector, for
     /// heads that read one).
     fn logits(&self, f: &Features, dense: Option<&[f32]>) -> Vec<f32> {
@@ -520,8 +515,7 @@ impl LinearModel {
         let mut z = self.header.bias.clone();
         self.add_logits(&f, dense, self.layout.first_heads(), &mut z);
         for c in Irritant::ALL {
-            let h = self.layout.category(c);
-            if super::heads::sigmoid(z[h]) >= self.header.thresholds[h] {
+            if self.layout.predicts(c, &z, &self.header.thresholds) {
                 self.add_logits(&f, dense, self.layout.irritant_aspect_heads(c), &mut z);
             }
         }
@@ -536,20 +530,7 @@ impl LinearModel {
     /// category, for a model without aspect heads), the terms that pushed its head most.
     /// A term that occurs twice counts once, with its contributions summed.
     fn evidence(&self, p: &Prediction, f: Features, extra_terms: Vec<(String, Vec<f32>)>) -> Vec<Evidence> {
-        // (category, aspect, head) of each piece of evidence to find.
-        let targets: Vec<(Irritant, Option<AspectLabel>, usize)> = if self.layout.has_aspects() {
-            p.aspects
-                .iter()
-                .filter(|a| a.label.polarity == Polarity::Irritant)
-                .map(|a| {
-                    let head =
-                        self.layout.aspects().iter().find(|(l, _)| *l == a.label).expect("a head of the layout").1;
-                    (a.label.category(), Some(a.label), head)
-                })
-                .collect()
-        } else {
-            p.irritants.iter().map(|c| (c, None, self.layout.category(c))).collect()
-        };
+        let targets = self.layout.evidence_targets(p);
         let heads: Vec<usize> = targets.iter().map(|t| t.2).collect();
         let k = heads.len();
         let mut per_term = self.term_contributions(&f, &heads);

@@ -145,21 +145,25 @@ pub fn cross_validate(
     }
     let (mut irr, mut sent) = (Vec::new(), Vec::new());
     let dev = Examples::new(dev);
+    // Texts are prepared once and shared out to the folds.
+    let texts = prepared_texts(data);
     for fold in 0..k {
-        let (mut fit_on, mut held) = (Vec::new(), Vec::new());
+        let (mut fit_on, mut fit_texts, mut held, mut held_texts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (i, s) in data.iter().enumerate() {
             if fold_of[unit_of[i]] == fold {
                 held.push(s.clone());
+                held_texts.push(texts[i].clone());
             } else {
                 fit_on.push(s.clone());
+                fit_texts.push(texts[i].clone());
             }
         }
-        let mut model = fit(&Examples::new(&fit_on), cfg, lexicon, None)?;
+        let mut model = fit(&Examples { data: &fit_on, texts: fit_texts }, cfg, lexicon, None)?;
         if !dev.is_empty() {
             let thresholds = tune_thresholds(&model, &dev, None);
             model = model.with_thresholds(thresholds)?;
         }
-        let s = score(&model, &Examples::new(&held), None);
+        let s = score(&model, &Examples { data: &held, texts: held_texts }, None);
         // A fold with nothing to measure (possible only on tiny data) is left out.
         irr.extend(s.irritants.macro_f1);
         sent.extend(s.sentiment.macro_f1);

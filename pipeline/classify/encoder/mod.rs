@@ -34,7 +34,6 @@ use super::heads::HeadLayout;
 use super::linear::LinearModel;
 use super::{Classifier, Evidence, Prediction, SegmentInput};
 use crate::digest::hex_sha256;
-use crate::taxonomy::Polarity;
 
 /// Segments encoded per call to the encoder, bounding the token states held at once.
 const CHUNK: usize = 1024;
@@ -177,15 +176,8 @@ fn evidence_of<'a>(
     candidates: impl Iterator<Item = (&'a str, &'a [f32])> + Clone,
 ) -> Vec<Evidence> {
     let mut out = Vec::new();
-    if layout.has_aspects() {
-        for a in p.aspects.iter().filter(|a| a.label.polarity == Polarity::Irritant) {
-            let head = layout.aspects().iter().find(|(l, _)| *l == a.label).expect("a head of the layout").1;
-            out.extend(Evidence::strongest(a.label.category(), Some(a.label), head, candidates.clone()));
-        }
-    } else {
-        for c in p.irritants.iter() {
-            out.extend(Evidence::strongest(c, None, layout.category(c), candidates.clone()));
-        }
+    for (category, aspect, head) in layout.evidence_targets(p) {
+        out.extend(Evidence::strongest(category, aspect, head, candidates.clone()));
     }
     out
 }
