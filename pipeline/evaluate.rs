@@ -69,7 +69,10 @@ pub struct SentimentReport {
 pub struct GroupReport {
     pub n: usize,
     pub irritants: IrritantScores,
+    /// 95% bootstrap interval of the group's irritant macro F1.
+    pub irritant_macro_f1_ci95: Option<[f64; 2]>,
     pub sentiment: SentimentScores,
+    pub sentiment_macro_f1_ci95: Option<[f64; 2]>,
     /// Comment-level irritant scores of the group's comments and transcripts.
     pub comments: Option<CommentReport>,
     /// Aspect figures of the group's segments labelled with aspects.
@@ -196,6 +199,35 @@ fn unit_members(gold: &[LabelledSegment]) -> Vec<Vec<usize>> {
     units
 }
 
+/// 95% bootstrap intervals of the irritant and sentiment macro F1 over the segments `idx`
+/// (whole comments and transcripts of `gold`). Each resample draws whole comments and
+/// transcripts (lone segments one by one) with replacement: the sentences of a comment
+/// share a writer and a story, so resampling them one by one would understate the spread.
+fn bootstrap_intervals(
+    gold: &[LabelledSegment],
+    preds: &[Prediction],
+    idx: &[usize],
+) -> (Option<[f64; 2]>, Option<[f64; 2]>) {
+    let mut rng = SplitMix64(BOOTSTRAP_SEED);
+    let chosen: std::collections::HashSet<usize> = idx.iter().copied().collect();
+    let units: Vec<Vec<usize>> = unit_members(gold).into_iter().filter(|u| chosen.contains(&u[0])).collect();
+    let (mut irr_f1, mut sent_f1) = (Vec::new(), Vec::new());
+    if units.is_empty() {
+        return (None, None);
+    }
+    for _ in 0..BOOTSTRAP_SAMPLES {
+        let picked: Vec<usize> = (0..units.len()).flat_map(|_| units[rng.below(units.len())].iter().copied()).collect();
+        let gi: Vec<IrritantSet> = picked.iter().map(|&i| gold[i].irritants).collect();
+        let pi: Vec<IrritantSet> = picked.iter().map(|&i| preds[i].irritants).collect();
+        let gs: Vec<Sentiment> = picked.iter().map(|&i| gold[i].sentiment).collect();
+        let ps: Vec<Sentiment> = picked.iter().map(|&i| preds[i].sentiment).collect();
+        // A resample with nothing to measure has no macro F1 and is left out.
+        irr_f1.extend(irritant_scores(&gi, &pi).macro_f1);
+        sent_f1.extend(sentiment_scores(&gs, &ps).macro_f1);
+    }
+    (percentile_interval(irr_f1), percentile_interval(sent_f1))
+}
+
 /// Comment-level scores of the comments and transcripts among segments `idx`.
 fn comment_scores(gold: &[LabelledSegment], preds: &[Prediction], idx: &[usize]) -> Option<CommentReport> {
     let mut units: BTreeMap<&str, (IrritantSet, IrritantSet)> = BTreeMap::new();
@@ -267,10 +299,13 @@ fn groups(
             let pi: Vec<IrritantSet> = idx.iter().map(|&i| preds[i].irritants).collect();
             let gs: Vec<Sentiment> = idx.iter().map(|&i| gold[i].sentiment).collect();
             let ps: Vec<Sentiment> = idx.iter().map(|&i| preds[i].sentiment).collect();
+            let (irritant_macro_f1_ci95, sentiment_macro_f1_ci95) = bootstrap_intervals(gold, preds, &idx);
             let r = GroupReport {
                 n: idx.len(),
                 irritants: irritant_scores(&gi, &pi),
+                irritant_macro_f1_ci95,
                 sentiment: sentiment_scores(&gs, &ps),
+                sentiment_macro_f1_ci95,
                 comments: comment_scores(gold, preds, &idx),
                 aspects: aspect_report(classifier, gold, preds, &idx),
             };
@@ -292,25 +327,6 @@ pub fn evaluate(
     let pi: Vec<IrritantSet> = preds.iter().map(|p| p.irritants).collect();
     let gs: Vec<Sentiment> = gold.iter().map(|s| s.sentiment).collect();
     let ps: Vec<Sentiment> = preds.iter().map(|p| p.sentiment).collect();
-
-    // Bootstrap: resample whole comments and transcripts (lone segments one by one) with
-    // replacement, and score each resample. The sentences of a comment share a writer and
-    // a story, so resampling them one by one would understate the spread.
-    let mut rng = SplitMix64(BOOTSTRAP_SEED);
-    let n = gold.len();
-    let units = unit_members(gold);
-    let (mut irr_f1, mut sent_f1) = (Vec::new(), Vec::new());
-    if n > 0 {
-        for _ in 0..BOOTSTRAP_SAMPLES {
-            let idx: Vec<usize> =
-                (0..units.len()).flat_map(|_| units[rng.below(units.len())].iter().copied()).collect();
-            let pick_i = |v: &[IrritantSet]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
-            let pick_s = |v: &[Sentiment]| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
-            // A resample with nothing to measure has no macro F1 and is left out.
-            irr_f1.extend(irritant_scores(&pick_i(&gi), &pick_i(&pi)).macro_f1);
-            sent_f1.extend(sentiment_scores(&pick_s(&gs), &pick_s(&ps)).macro_f1);
-        }
-    }
 
     let irr_pairs: Vec<(f32, bool)> = gold
         .iter()
@@ -355,7 +371,9 @@ pub fn evaluate(
     errors.sort_by(|a, b| b.loss.total_cmp(&a.loss).then(a.id.cmp(&b.id)));
     errors.truncate(WORST_ERRORS);
 
+    let n = gold.len();
     let all: Vec<usize> = (0..n).collect();
+    let (irr_ci, sent_ci) = bootstrap_intervals(gold, &preds, &all);
     let report = EvalReport {
         model: classifier.id().to_string(),
         model_sha256: classifier.sha256().to_string(),
@@ -363,12 +381,12 @@ pub fn evaluate(
         n,
         irritants: IrritantReport {
             scores: irritant_scores(&gi, &pi),
-            macro_f1_ci95: percentile_interval(irr_f1),
+            macro_f1_ci95: irr_ci,
             ece: expected_calibration_error(&irr_pairs),
         },
         sentiment: SentimentReport {
             scores: sentiment_scores(&gs, &ps),
-            macro_f1_ci95: percentile_interval(sent_f1),
+            macro_f1_ci95: sent_ci,
             ece: expected_calibration_error(&sent_pairs),
         },
         comments: comment_scores(gold, &preds, &all),
@@ -507,7 +525,7 @@ pub fn render_markdown(r: &EvalReport) -> String {
     for (title, groups) in [("By source style", &r.by_style), ("By language", &r.by_lang)] {
         let _ = writeln!(
             s,
-            "## {title}\n\n| group | segments | irritant macro F1 | micro F1 | sentiment accuracy | sentiment macro F1 | comments | comment macro F1 |\n|---|---|---|---|---|---|---|---|"
+            "## {title}\n\n| group | segments | irritant macro F1 (95% CI) | micro F1 | sentiment accuracy | sentiment macro F1 (95% CI) | comments | comment macro F1 |\n|---|---|---|---|---|---|---|---|"
         );
         for (name, g) in groups {
             let (cn, cf) = g
@@ -516,12 +534,14 @@ pub fn render_markdown(r: &EvalReport) -> String {
                 .map_or(("0".into(), "n/a".into()), |c| (c.n.to_string(), fmt3(c.irritants.macro_f1)));
             let _ = writeln!(
                 s,
-                "| {name} | {} | {} | {} | {:.3} | {} | {cn} | {cf} |",
+                "| {name} | {} | {} ({}) | {} | {:.3} | {} ({}) | {cn} | {cf} |",
                 g.n,
                 fmt3(g.irritants.macro_f1),
+                interval(g.irritant_macro_f1_ci95),
                 fmt3(g.irritants.micro_f1),
                 g.sentiment.accuracy,
-                fmt3(g.sentiment.macro_f1)
+                fmt3(g.sentiment.macro_f1),
+                interval(g.sentiment_macro_f1_ci95)
             );
         }
         let _ = writeln!(s);

@@ -1,4 +1,4 @@
-//! The `irritant` command line: `run`, `train`, `eval` and `schema`.
+//! The `irritant` command line: `run`, `train`, `eval`, `examples` and `schema`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,8 +41,21 @@ enum Command {
     Train(TrainArgs),
     /// Score a model on gold labelled JSONL (segments, or transcripts turn by turn).
     Eval(EvalArgs),
+    /// Write labelled segments as a classifier reads them (prepared text, context, labels as head names) to JSONL,
+    /// for training a model outside irritant.
+    Examples(ExamplesArgs),
     /// Print the schema of the output tables.
     Schema(SchemaArgs),
+}
+
+#[derive(Args)]
+struct ExamplesArgs {
+    /// Labelled JSONL file (the formats of TAXONOMY.md); repeatable.
+    #[arg(long, required = true, value_name = "FILE")]
+    data: Vec<PathBuf>,
+    /// JSONL file to write (replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -432,6 +445,23 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
     Ok(())
 }
 
+fn cmd_examples(a: ExamplesArgs) -> Result<()> {
+    let mut out = Vec::new();
+    let mut n = 0;
+    for path in &a.data {
+        let data = labelled::read_file(path)?;
+        let texts = labelled::prepared_texts(&data);
+        for line in labelled::examples(&data, &texts) {
+            serde_json::to_writer(&mut out, &line)?;
+            out.push(b'\n');
+            n += 1;
+        }
+    }
+    write_file_atomically(&a.out, &out)?;
+    eprintln!("irritant: wrote {n} examples to {}", a.out.display());
+    Ok(())
+}
+
 fn cmd_schema(a: SchemaArgs) -> Result<()> {
     if a.markdown {
         if a.table.is_some() {
@@ -471,6 +501,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd_run(a),
         Command::Train(a) => cmd_train(a),
         Command::Eval(a) => cmd_eval(a),
+        Command::Examples(a) => cmd_examples(a),
         Command::Schema(a) => cmd_schema(a),
     };
     match result {

@@ -408,8 +408,42 @@ fn eval_reads_comments_and_reports_styles_comment_level_and_aspects() {
     let fr = &r["by_lang"]["fr"]["irritants"];
     assert!(fr["per_class"]["digital"]["f1"].is_null());
     assert_eq!(fr["macro_f1"], fr["per_class"]["phygital_bridge"]["f1"]);
+    // Each group has its own bootstrap interval.
+    for (_, g) in r["by_style"].as_object().unwrap().iter().chain(r["by_lang"].as_object().unwrap()) {
+        let ci = g["sentiment_macro_f1_ci95"].as_array().expect("an interval per group");
+        assert!(ci[0].as_f64().unwrap() <= ci[1].as_f64().unwrap());
+    }
     let md = String::from_utf8(run_ok(&["eval", "--gold", &fixture("gold_comments.jsonl")]).stdout).unwrap();
     assert!(md.contains("## By source style") && md.contains("| survey | 2 |") && md.contains("| n/a |"), "{md}");
+}
+
+#[test]
+fn examples_are_written_as_the_classifier_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("examples.jsonl");
+    run_ok(&["examples", "--data", &fixture("gold_comments.jsonl"), "--out", &out.display().to_string()]);
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 6, "the six sentences of three comments");
+    for (i, e) in lines.iter().enumerate() {
+        // The first sentence of a comment is read alone, the others after the one before.
+        let first = i == 0 || lines[i - 1]["unit"] != e["unit"];
+        assert_eq!(e["previous"].is_null(), first, "{e}");
+        if !first {
+            assert_eq!(e["previous"], lines[i - 1]["text"]);
+        }
+        let labels: Vec<&str> = e["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+        assert_eq!(labels.iter().filter(|l| l.starts_with("sentiment:")).count(), 1, "{labels:?}");
+        // A category is a label exactly when one of its irritant aspects is.
+        for c in ["digital", "phygital_bridge", "third_party", "physical"] {
+            let aspect = labels.iter().any(|l| l.starts_with(&format!("{c}.")) && l.ends_with(":irritant"));
+            assert_eq!(labels.contains(&c), aspect, "{c} in {labels:?}");
+        }
+        assert_eq!(e["aspects_labelled"], true);
+    }
+    let bad = irritant(&["examples", "--data", &fixture("labelled_bad.jsonl"), "--out", &out.display().to_string()]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("labelled_bad.jsonl"));
 }
 
 #[test]

@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::heads::HeadLayout;
 use super::SegmentInput;
 use crate::error::{InputError, Location};
 use crate::taxonomy::{self, irritants_of, AspectLabel, Irritant, IrritantSet, Sentiment};
@@ -79,6 +80,46 @@ pub fn inputs<'a>(data: &'a [LabelledSegment], texts: &'a [String]) -> Vec<Segme
             text: &texts[i],
             previous: LabelledSegment::previous(data, i).map(|_| texts[i - 1].as_str()),
             speaker: data[i].speaker.as_deref(),
+        })
+        .collect()
+}
+
+/// A labelled segment as a classifier reads it, for training a model outside irritant
+/// (`irritant examples`): the prepared text and context of [`inputs`], and its labels as
+/// the names of the heads of [`HeadLayout::full`] whose target is 1.
+#[derive(Debug, Serialize)]
+pub struct Example<'a> {
+    pub id: &'a str,
+    pub unit: &'a str,
+    pub lang: &'a str,
+    pub style: &'a str,
+    pub speaker: Option<&'a str>,
+    pub text: &'a str,
+    pub previous: Option<&'a str>,
+    pub labels: Vec<String>,
+    /// Whether the segment's aspects are labelled (else its aspect heads learn nothing from it).
+    pub aspects_labelled: bool,
+}
+
+/// [`Example`]s of `data`, whose prepared texts are `texts`.
+pub fn examples<'a>(data: &'a [LabelledSegment], texts: &'a [String]) -> Vec<Example<'a>> {
+    let layout = HeadLayout::full();
+    let names = layout.names();
+    data.iter()
+        .zip(inputs(data, texts))
+        .map(|(s, input)| {
+            let (y, _) = layout.targets(s.irritants, s.sentiment, s.aspects.as_deref());
+            Example {
+                id: &s.id,
+                unit: &s.unit,
+                lang: &s.lang,
+                style: &s.style,
+                speaker: input.speaker,
+                text: input.text,
+                previous: input.previous,
+                labels: names.iter().zip(&y).filter(|(_, &t)| t == 1.0).map(|(n, _)| n.clone()).collect(),
+                aspects_labelled: s.aspects.is_some(),
+            }
         })
         .collect()
 }
