@@ -17,8 +17,10 @@
 //!
 //! `head` is either `trained` (heads fitted by `irritant train --encoder DIR` on the pooled
 //! vectors, stored in `dir`) or `logits`: the model itself is a sequence classifier whose
-//! output `output` has one column per entry of `labels`, each a category or a sentiment of
-//! the taxonomy (all seven must appear).
+//! output `output` has one column per entry of `labels`, each a category, a sentiment or an
+//! aspect of the taxonomy (all four categories and three sentiments must appear; aspects
+//! are named as heads, `physical.wait:irritant`), with `pairs` when it reads a segment
+//! after its context.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -57,6 +59,11 @@ pub struct EncoderConfig {
     /// head, logits `[batch, labels]` for a `logits` head.
     #[serde(default = "default_output")]
     pub output: String,
+    /// For a `logits` head: an output `[batch, sequence, labels]` holding each token's
+    /// share of each logit (summing over the tokens to the logits, up to a constant per
+    /// label). Evidence reads it; without it, evidence is measured by occlusion.
+    #[serde(default)]
+    pub token_output: Option<String>,
     pub head: HeadConfig,
 }
 
@@ -82,9 +89,13 @@ pub enum HeadConfig {
     /// The model outputs one logit per label.
     Logits {
         labels: Vec<String>,
-        /// Decision threshold per category; 0.5 when absent.
+        /// Decision threshold per category or aspect; 0.5 when absent.
         #[serde(default)]
         thresholds: BTreeMap<String, f32>,
+        /// Read a segment with a previous sentence or turn as the pair (context, segment),
+        /// as the model was trained to.
+        #[serde(default)]
+        pairs: bool,
     },
 }
 

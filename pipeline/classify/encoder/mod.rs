@@ -13,10 +13,13 @@
 //! so the head's linear term is a sum over tokens, each measured from the training
 //! vectors' mean), added up per word. It costs no extra
 //! encoder pass. The token states are contextual, so a word's share also carries what the
-//! encoder read around it. A `logits` head has no such split: its evidence is measured by
-//! occlusion instead, re-running the model on the segment with one word removed, for the
-//! first [`OCCLUSION_WORDS`] words of segments with a predicted category (so at most that
-//! many extra passes per such segment).
+//! encoder read around it. A `logits` model whose heads are linear on a mean of token
+//! states can output that split itself (`token_output`, as e5-small-ft does): each token's
+//! share of each logit, added up per word the same way, at no extra pass. A `logits` model
+//! without it gets evidence by occlusion, re-running the model on the segment with one
+//! word removed, for the first [`OCCLUSION_WORDS`] words of segments with a predicted
+//! category (so at most that many extra passes per such segment). Gradients (gradient ×
+//! input) would need a backward pass that ONNX Runtime does not run at inference.
 
 pub mod config;
 pub mod onnx;
@@ -48,8 +51,16 @@ pub struct EncoderClassifier {
 }
 
 enum Head {
-    Trained { heads: Box<LinearModel>, directions: Option<(Vec<Vec<f32>>, Vec<f32>)> },
-    Logits(LabelMap),
+    Trained {
+        heads: Box<LinearModel>,
+        directions: Option<(Vec<Vec<f32>>, Vec<f32>)>,
+    },
+    /// `token_split`: the model also outputs each token's share of the logits.
+    Logits {
+        map: LabelMap,
+        pairs: bool,
+        token_split: bool,
+    },
 }
 
 impl EncoderClassifier {
@@ -80,7 +91,10 @@ impl EncoderClassifier {
                 let directions = if config.pooling == Pooling::Mean { heads.dense_directions() } else { None };
                 Head::Trained { heads: Box::new(heads), directions }
             }
-            HeadConfig::Logits { labels, thresholds } => Head::Logits(LabelMap::new(labels, thresholds)?),
+            HeadConfig::Logits { labels, thresholds, pairs } => {
+                let token_split = config.token_output.is_some();
+                Head::Logits { map: LabelMap::new(labels, thresholds)?, pairs: *pairs, token_split }
+            }
         };
         let encoder = OnnxEncoder::load(dir, variant, opts)?;
         let width = encoder.encode(&["."], false)?[0].vector.len();
@@ -89,13 +103,13 @@ impl EncoderClassifier {
                 let dim = heads.header.dense.as_ref().map_or(0, |d| d.dim());
                 ensure!(width == dim, "the encoder gives vectors of {width} values, the heads read {dim}");
             }
-            Head::Logits(map) => {
+            Head::Logits { map, .. } => {
                 ensure!(width == map.width(), "the model outputs {width} logits, head.labels names {}", map.width())
             }
         }
         let heads_sha = match &head {
             Head::Trained { heads, .. } => heads.sha256().to_string(),
-            Head::Logits(_) => String::new(),
+            Head::Logits { .. } => String::new(),
         };
         let sha256 = hex_sha256(format!("{}{}", encoder.sha256, heads_sha).as_bytes());
         Ok(EncoderClassifier { encoder, head, sha256 })
@@ -150,7 +164,7 @@ impl EncoderClassifier {
     fn pairs(&self) -> bool {
         match &self.head {
             Head::Trained { heads, .. } => heads.header.dense.as_ref().is_some_and(|d| d.pairs),
-            Head::Logits(_) => false,
+            Head::Logits { pairs, .. } => *pairs,
         }
     }
 
@@ -163,7 +177,14 @@ impl EncoderClassifier {
                 };
                 heads.predict_with(input, Some(&e.vector), extra)
             }
-            Head::Logits(map) => map.layout.decode(&e.vector, &map.thresholds),
+            Head::Logits { map, .. } => {
+                let mut p = map.layout.decode(&e.vector, &map.thresholds);
+                if !e.states.is_empty() {
+                    let shares = word_logit_shares(input.text, e, map.width());
+                    p.evidence = evidence_of(&map.layout, &p, shares.iter().map(|(t, w)| (t.as_str(), w.as_slice())));
+                }
+                p
+            }
         }
     }
 }
@@ -190,12 +211,13 @@ impl Classifier for EncoderClassifier {
         &self.sha256
     }
     fn classify(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
-        let with_states = matches!(&self.head, Head::Trained { directions: Some(_), .. });
+        let with_states =
+            matches!(&self.head, Head::Trained { directions: Some(_), .. } | Head::Logits { token_split: true, .. });
         let mut out = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(CHUNK) {
             let encoded = self.encoder.encode_segments(chunk, with_states, self.pairs())?;
             let mut preds: Vec<Prediction> = chunk.par_iter().zip(&encoded).map(|(s, e)| self.predict(s, e)).collect();
-            if let Head::Logits(map) = &self.head {
+            if let Head::Logits { map, token_split: false, .. } = &self.head {
                 self.occlusion_evidence(map, chunk, &encoded, &mut preds)?;
             }
             out.extend(preds);
@@ -205,13 +227,13 @@ impl Classifier for EncoderClassifier {
     fn predicts_aspects(&self) -> bool {
         match &self.head {
             Head::Trained { heads, .. } => heads.layout().has_aspects(),
-            Head::Logits(map) => map.layout.has_aspects(),
+            Head::Logits { map, .. } => map.layout.has_aspects(),
         }
     }
     fn reads_context(&self) -> bool {
         match &self.head {
             Head::Trained { heads, .. } => heads.reads_context() || self.pairs(),
-            Head::Logits(_) => false,
+            Head::Logits { pairs, .. } => *pairs,
         }
     }
 }
@@ -220,28 +242,53 @@ impl Classifier for EncoderClassifier {
 /// pooling over `n` tokens, the vector is `e = Σ state_t / (n · norm)` and a head adds
 /// `u · e - b` where `b = u · mean` (the training vectors' mean), so token `t` adds
 /// `(u · state_t / norm - b) / n`: its pull away from the average segment. The shares sum
-/// to the contribution exactly; each token is credited to the word (run of letters and
-/// digits) it starts in, and the prefix and special tokens to none.
+/// to the contribution exactly.
 fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>], b: &[f32]) -> Vec<(String, Vec<f32>)> {
     let hidden = u.first().map_or(0, Vec::len);
     let n = e.offsets.len();
     if n == 0 || e.states.len() != n * hidden {
         return Vec::new();
     }
-    let words = word_spans(text);
-    let mut per_word = vec![vec![0f32; u.len()]; words.len()];
-    for (t, off) in e.offsets.iter().enumerate() {
-        let Some((start, end)) = *off else { continue };
-        let Some(w) = words.iter().position(|&(ws, we)| start < we && end > ws) else { continue };
+    per_word(text, &e.offsets, u.len(), |t, acc| {
         let state = &e.states[t * hidden..(t + 1) * hidden];
         for (h, dir) in u.iter().enumerate() {
             let dot = dir.iter().zip(state).map(|(x, y)| x * y).sum::<f32>();
-            per_word[w][h] += (dot / e.norm - b[h]) / n as f32;
+            acc[h] += (dot / e.norm - b[h]) / n as f32;
         }
+    })
+}
+
+/// Each word's share of every logit, from a `logits` model's own split of its logits over
+/// the tokens (its `token_output`: `width` values a token, summing to the logits up to a
+/// constant).
+fn word_logit_shares(text: &str, e: &Encoded, width: usize) -> Vec<(String, Vec<f32>)> {
+    if e.offsets.is_empty() || e.states.len() != e.offsets.len() * width {
+        return Vec::new();
+    }
+    per_word(text, &e.offsets, width, |t, acc| {
+        acc.iter_mut().zip(&e.states[t * width..(t + 1) * width]).for_each(|(a, x)| *a += x)
+    })
+}
+
+/// Adds each token's shares (`add(token, word's shares)`) to the word (run of letters and
+/// digits) the token starts in; the prefix and special tokens go to none. A word followed
+/// by an apostrophe keeps it (`l'`), as the n-gram terms do.
+fn per_word(
+    text: &str,
+    offsets: &[Option<(usize, usize)>],
+    width: usize,
+    add: impl Fn(usize, &mut [f32]),
+) -> Vec<(String, Vec<f32>)> {
+    let words = word_spans(text);
+    let mut shares = vec![vec![0f32; width]; words.len()];
+    for (t, off) in offsets.iter().enumerate() {
+        let Some((start, end)) = *off else { continue };
+        let Some(w) = words.iter().position(|&(ws, we)| start < we && end > ws) else { continue };
+        add(t, &mut shares[w]);
     }
     words
         .into_iter()
-        .zip(per_word)
+        .zip(shares)
         .map(|((a, b), c)| {
             let mut term = fold(&text[a..b]);
             if text[b..].starts_with(['\'', '\u{2019}']) {
@@ -281,6 +328,22 @@ mod tests {
         let t = "L'appli plante, 12 fois!";
         let w: Vec<&str> = word_spans(t).into_iter().map(|(a, b)| &t[a..b]).collect();
         assert_eq!(w, vec!["L", "appli", "plante", "12", "fois"]);
+    }
+
+    #[test]
+    fn a_models_token_split_is_added_up_per_word() {
+        // Four tokens (a special, "col" + "is", "perdu"), two labels each.
+        let text = "colis perdu";
+        let e = Encoded {
+            vector: vec![],
+            states: vec![9.0, 9.0, 0.5, -1.0, 0.25, 0.0, -0.5, 2.0],
+            offsets: vec![None, Some((0, 3)), Some((3, 5)), Some((6, 11))],
+            norm: 1.0,
+        };
+        let w = word_logit_shares(text, &e, 2);
+        assert_eq!(w, vec![("colis".to_string(), vec![0.75, -1.0]), ("perdu".to_string(), vec![-0.5, 2.0])]);
+        // A split of the wrong width is not read.
+        assert!(word_logit_shares(text, &e, 3).is_empty());
     }
 
     #[test]

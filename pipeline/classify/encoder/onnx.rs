@@ -50,7 +50,8 @@ pub struct Encoded {
     /// The raw output row: the pooled (and, if configured, normalised) vector for a
     /// token-state model, the logits for a sequence classifier.
     pub vector: Vec<f32>,
-    /// Each token's state (`hidden` floats each), for attribution; empty for logits.
+    /// Each pooled token's state (`hidden` floats each), or for a `logits` model with a
+    /// `token_output` its share of each logit, for attribution; empty when not asked for.
     pub states: Vec<f32>,
     /// Each token's byte range in the segment's text; `None` for the prefix and specials.
     pub offsets: Vec<Option<(usize, usize)>>,
@@ -114,15 +115,17 @@ impl OnnxEncoder {
                 .map_err(|e| anyhow!("cannot load {}: {e}", onnx_path.display()))?;
             sessions.push(Mutex::new(session));
         }
-        let (feeds_token_types, output_ok) = {
+        let feeds_token_types = {
             let s = sessions[0].lock().unwrap();
             let inputs: Vec<&str> = s.inputs().iter().map(|o| o.name()).collect();
             for need in ["input_ids", "attention_mask"] {
                 ensure!(inputs.contains(&need), "{} has no input {need:?} (it has {inputs:?})", onnx_path.display());
             }
-            (inputs.contains(&"token_type_ids"), s.outputs().iter().any(|o| o.name() == config.output))
+            for out in std::iter::once(&config.output).chain(&config.token_output) {
+                ensure!(s.outputs().iter().any(|o| o.name() == out), "{} has no output {out:?}", onnx_path.display());
+            }
+            inputs.contains(&"token_type_ids")
         };
-        ensure!(output_ok, "{} has no output {:?}", onnx_path.display(), config.output);
 
         let mut hashed = Vec::new();
         for p in [&onnx_path, &tok_path, &dir.join("encoder.json")] {
@@ -278,12 +281,30 @@ impl OnnxEncoder {
             }
             [ob, labels] if *ob as usize == b => {
                 let labels = *labels as usize;
+                // Each token's share of the logits, over the pooled tokens, for evidence.
+                let shares = match self.config.token_output.as_deref().filter(|_| with_states) {
+                    Some(name) => {
+                        let (s, d) = outputs[name].try_extract_tensor::<f32>()?;
+                        let dims: Vec<i64> = s.iter().copied().collect();
+                        ensure!(
+                            dims == [b as i64, width as i64, labels as i64],
+                            "output {name:?} has shape {dims:?}, expected [{b}, {width}, {labels}]"
+                        );
+                        Some(d)
+                    }
+                    None => None,
+                };
                 Ok((0..b)
-                    .map(|r| Encoded {
-                        vector: data[r * labels..(r + 1) * labels].to_vec(),
-                        states: Vec::new(),
-                        offsets: Vec::new(),
-                        norm: 1.0,
+                    .map(|r| {
+                        let (from, to) = encs[r].1;
+                        Encoded {
+                            vector: data[r * labels..(r + 1) * labels].to_vec(),
+                            states: shares.map_or_else(Vec::new, |d| {
+                                d[(r * width + from) * labels..(r * width + to) * labels].to_vec()
+                            }),
+                            offsets: Vec::new(),
+                            norm: 1.0,
+                        }
                     })
                     .collect())
             }
