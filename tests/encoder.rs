@@ -264,3 +264,117 @@ fn a_missing_onnx_runtime_is_a_clear_error() {
     }
     assert!(!Path::new(&out).exists(), "a failed run leaves no output");
 }
+
+fn ft_dir() -> PathBuf {
+    let dir = root().join("models/e5-small-ft");
+    assert!(
+        dir.join("model.onnx").is_file() && dir.join("model.int8.onnx").is_file(),
+        "models/e5-small-ft is not built: run models/e5-small-ft/setup.sh"
+    );
+    dir
+}
+
+/// A segment of `models/e5-small-ft/reference.json`, with the training framework's logits.
+struct FtReference {
+    text: String,
+    previous: Option<String>,
+    logits: Vec<f32>,
+}
+
+/// The labels (the model's columns) and segments of `models/e5-small-ft/reference.json`.
+fn ft_reference() -> (Vec<String>, Vec<FtReference>) {
+    let raw = std::fs::read_to_string(root().join("models/e5-small-ft/reference.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let labels = v["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
+    let examples = v["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| FtReference {
+            text: e["text"].as_str().unwrap().to_string(),
+            previous: e["previous"].as_str().map(String::from),
+            logits: e["logits"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect(),
+        })
+        .collect();
+    (labels, examples)
+}
+
+#[test]
+fn the_fine_tuned_model_gives_the_training_frameworks_logits_through_irritant() {
+    use irritant::classify::SegmentInput;
+    let (labels, refs) = ft_reference();
+    assert!(refs.iter().any(|r| r.previous.is_some()) && refs.iter().any(|r| r.previous.is_none()));
+    let inputs: Vec<SegmentInput> =
+        refs.iter().map(|r| SegmentInput { text: &r.text, previous: r.previous.as_deref(), speaker: None }).collect();
+    let fp32 = OnnxEncoder::load(&ft_dir(), None, &EncoderOptions::default()).unwrap();
+    // Batched and padded together, each segment after its context, with the token split.
+    let got = fp32.encode_segments(&inputs, true, true).unwrap();
+    let mut constant: Option<Vec<f32>> = None;
+    for (r, e) in refs.iter().zip(&got) {
+        let text = &r.text;
+        assert_eq!(e.vector.len(), labels.len());
+        let diff = e.vector.iter().zip(&r.logits).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(diff <= 2e-3, "logits differ by {diff} from the training framework's on {text:?}");
+        // The token shares add up to the logits less a constant that is the same for
+        // every segment (the average segment's logits).
+        let n = e.offsets.len();
+        assert!(n > 0 && e.states.len() == n * labels.len());
+        let c: Vec<f32> = (0..labels.len())
+            .map(|h| e.vector[h] - (0..n).map(|t| e.states[t * labels.len() + h]).sum::<f32>())
+            .collect();
+        match &constant {
+            None => constant = Some(c),
+            Some(k) => {
+                let d = k.iter().zip(&c).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                assert!(d <= 1e-3, "the token split of {text:?} is off by {d}");
+            }
+        }
+    }
+    // Read alone, a segment that has context gives other logits: the pair is honoured.
+    let i = refs.iter().position(|r| r.previous.is_some()).unwrap();
+    let alone = fp32.encode_segments(&[SegmentInput::alone(&refs[i].text)], false, true).unwrap();
+    let moved = alone[0].vector.iter().zip(&got[i].vector).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(moved > 1e-2, "the context changed nothing ({moved})");
+
+    // int8: the same decisions on nearly every (segment, label) at the model's thresholds.
+    let cfg = irritant::classify::encoder::config::EncoderConfig::load(&ft_dir()).unwrap();
+    let irritant::classify::encoder::config::HeadConfig::Logits { thresholds, .. } = &cfg.head else {
+        panic!("e5-small-ft has a logits head")
+    };
+    let int8 = OnnxEncoder::load(&ft_dir(), Some("int8"), &EncoderOptions::default()).unwrap();
+    let (mut same, mut all) = (0, 0);
+    for (r, e) in refs.iter().zip(int8.encode_segments(&inputs, false, true).unwrap()) {
+        let want = &r.logits;
+        for (h, label) in labels.iter().enumerate().filter(|(_, l)| !l.starts_with("sentiment:")) {
+            let t = thresholds.get(label).copied().unwrap_or(0.5);
+            let p = |x: f32| 1.0 / (1.0 + (-x).exp()) >= t;
+            same += usize::from(p(e.vector[h]) == p(want[h]));
+            all += 1;
+        }
+    }
+    assert!(same as f64 >= 0.97 * all as f64, "int8 agrees on {same} of {all} decisions");
+}
+
+#[test]
+fn the_fine_tuned_model_runs_on_the_sample_data_with_aspects_and_evidence_from_the_segment() {
+    ft_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let m = sample_run(&dir.path().join("ft"), "e5-small-ft:int8");
+    assert_eq!(m.model.id, "e5-small-ft:int8");
+    let segments = read_table(&dir.path().join("ft/segments.parquet"));
+    for c in ["digital", "phygital_bridge", "third_party", "physical"] {
+        assert!(bools(&segments, c).iter().any(|b| *b), "no {c} segment predicted");
+    }
+    let texts = strings(&segments, "text");
+    assert!(u32s(&segments, "context_chars").iter().any(|c| *c > 0), "no segment was read with its context");
+    let mut with_evidence = 0;
+    for (i, text) in texts.iter().enumerate() {
+        let terms: Vec<String> = evidence_terms(&segments, i).into_iter().map(|(_, t)| t).collect();
+        let folded = irritant::classify::features::fold(text.as_deref().unwrap());
+        for t in &terms {
+            assert!(folded.contains(t.trim_end_matches('\'')), "evidence {t:?} not in {folded:?}");
+        }
+        with_evidence += usize::from(!terms.is_empty());
+    }
+    assert!(with_evidence > 100, "only {with_evidence} segments have evidence");
+}
