@@ -318,6 +318,25 @@ impl RejectSink<'_> {
     }
 }
 
+/// Prepares a batch of comments or transcripts on `pool` with `prepare` (one item → its
+/// processed form and the personal data redacted from it), in input order, adding the
+/// redactions to `redactions`.
+fn prepare_batch<I: Send, P: Send>(
+    pool: &rayon::ThreadPool,
+    batch: Vec<I>,
+    prepare: impl Fn(I) -> (P, RedactionCounts) + Sync + Send,
+    redactions: &mut RedactionCounts,
+) -> Vec<P> {
+    let prepared: Vec<(P, RedactionCounts)> = pool.install(|| batch.into_par_iter().map(prepare).collect());
+    prepared
+        .into_iter()
+        .map(|(p, c)| {
+            redactions.add(&c);
+            p
+        })
+        .collect()
+}
+
 /// Runs the job; on success the outputs are in `cfg.out` and the manifest is returned.
 pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     if cfg.comments.is_empty() && cfg.transcripts.is_empty() {
@@ -453,15 +472,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                     }
                     continue;
                 }
-                let processed: Vec<(ProcessedComment, RedactionCounts)> =
-                    pool.install(|| batch.into_par_iter().map(|c| texts.comment(c)).collect());
-                let mut processed: Vec<ProcessedComment> = processed
-                    .into_iter()
-                    .map(|(p, c)| {
-                        redactions.add(&c);
-                        p
-                    })
-                    .collect();
+                let mut processed = prepare_batch(&pool, batch, |c| texts.comment(c), &mut redactions);
                 pool.install(|| texts.classify_comments(&mut processed))?;
                 comment_acc.accepted += processed.len() as u64;
                 let n = processed.len() as u64;
@@ -498,15 +509,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                      tallies: &mut HashMap<String, TranscriptTally>|
      -> Result<u64> {
         let batch = std::mem::take(pending);
-        let processed: Vec<(ProcessedTranscript, RedactionCounts)> =
-            pool.install(|| batch.into_par_iter().map(|t| texts.transcript(t)).collect());
-        let mut processed: Vec<ProcessedTranscript> = processed
-            .into_iter()
-            .map(|(p, c)| {
-                redactions.add(&c);
-                p
-            })
-            .collect();
+        let mut processed = prepare_batch(&pool, batch, |t| texts.transcript(t), redactions);
         pool.install(|| texts.classify_transcripts(&mut processed))?;
         for p in &processed {
             tallies.entry(p.transcript.visit_id.clone()).or_default().add(&TranscriptTally::of_transcript(p));

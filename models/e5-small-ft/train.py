@@ -122,10 +122,6 @@ class Lora(torch.nn.Module):
     def forward(self, x):
         return x @ self.w + self.b + (x @ self.a.t() @ self.bb.t()) * self.scale
 
-    def delta(self):
-        """The change to the ONNX `[in, out]` matrix."""
-        return ((self.bb @ self.a) * self.scale).t()
-
 
 class Frozen(torch.nn.Module):
     def __init__(self, w, b):
