@@ -12,7 +12,7 @@
 //! the same files: first with the baseline model `benches/baseline/linear-fr-en-v1` (the
 //! previous default: four category heads and three sentiment heads, each segment read
 //! alone, no entity features), then with the embedded default (51 heads with the
-//! aspects, context and entity features). It times each run, reads its `manifest.json`
+//! aspects, context and entity features). It times each run, reads its `_manifest.json`
 //! (segments, threads, stage timings, peak RSS from `VmHWM`), prints one summary line per
 //! model and size and the default's throughput relative to the baseline, and removes the
 //! directory. The last line says whether the 1,000,000-comment run of the default stayed
@@ -535,7 +535,7 @@ fn run_one(
         )
         .into());
     }
-    let m = Manifest::read(&out.join("manifest.json"))?;
+    let m = Manifest::read(&out.join("_manifest.json"))?;
     let acc = &m.accounting.comments;
     let rss = m.peak_rss_bytes.map_or_else(|| "unknown".to_string(), |b| format!("{:.1} MiB", mib(b)));
 

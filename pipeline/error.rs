@@ -46,3 +46,63 @@ impl InputError {
         InputError { location, reason: reason.into() }
     }
 }
+
+/// Exit status of `irritant` for each way a command ends. `--help` and the README list
+/// them; scripts and schedulers can tell a bad input from bad data from an interruption.
+pub mod exit {
+    /// The command did what it was asked.
+    pub const SUCCESS: u8 = 0;
+    /// Any other failure: an output that cannot be written, a model that cannot load.
+    pub const FAILURE: u8 = 1;
+    /// The command line or the config file is wrong (unknown flag, `--column` field, …).
+    pub const USAGE: u8 = 2;
+    /// An input cannot be read as a whole: missing file or column, binary data, …
+    pub const INPUT: u8 = 3;
+    /// An input's share of rejected records is over `--max-reject-rate`.
+    pub const TOO_MANY_REJECTS: u8 = 4;
+    /// Not one comment or transcript was accepted.
+    pub const NOTHING_ACCEPTED: u8 = 5;
+    /// Stopped by SIGINT (Ctrl-C), as shells report it (128 + 2).
+    pub const INTERRUPTED: u8 = 130;
+    /// Stopped by SIGTERM (128 + 15).
+    pub const TERMINATED: u8 = 143;
+}
+
+/// Why a run stopped without committing its outputs, beyond unreadable inputs. The
+/// output directory is left as the run found it.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A signal asked the run to stop.
+    #[error("interrupted by {}: stopped reading; no output was written", signal_name(*signal))]
+    Interrupted { signal: i32 },
+    /// Too large a share of an input's records was rejected.
+    #[error(
+        "{rejected} of {read} {input} records rejected ({:.1}%), over --max-reject-rate {:.1}%; no output was written. Most frequent reasons: {reasons}",
+        100.0 * *rejected as f64 / *read as f64,
+        100.0 * max_rate
+    )]
+    TooManyRejects { input: String, rejected: u64, read: u64, max_rate: f64, reasons: String },
+    /// Every comment and transcript was rejected (or none was found).
+    #[error("no comment or transcript was accepted ({read} read); no output was written. {reasons}")]
+    NothingAccepted { read: u64, reasons: String },
+}
+
+impl RunError {
+    /// The process exit status for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Interrupted { signal } if *signal == 15 => exit::TERMINATED,
+            RunError::Interrupted { .. } => exit::INTERRUPTED,
+            RunError::TooManyRejects { .. } => exit::TOO_MANY_REJECTS,
+            RunError::NothingAccepted { .. } => exit::NOTHING_ACCEPTED,
+        }
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        2 => "SIGINT",
+        15 => "SIGTERM",
+        _ => "a signal",
+    }
+}

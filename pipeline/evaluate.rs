@@ -19,8 +19,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use anyhow::Result;
-use arrow::array::{ArrayRef, BooleanBuilder, Float32Builder, ListBuilder, StringBuilder, StringDictionaryBuilder};
-use arrow::datatypes::Int32Type;
+use arrow::array::{ArrayRef, BooleanBuilder, Float32Builder, ListBuilder, StringBuilder};
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
@@ -404,16 +403,16 @@ pub fn evaluate(
 pub fn predictions_batch(gold: &[LabelledSegment], preds: &[Prediction]) -> Result<RecordBatch> {
     let mut id = StringBuilder::new();
     let mut unit = StringBuilder::new();
-    let mut style = StringDictionaryBuilder::<Int32Type>::new();
-    let mut lang = StringDictionaryBuilder::<Int32Type>::new();
+    let mut style = StringBuilder::new();
+    let mut lang = StringBuilder::new();
     let mut text = StringBuilder::new();
     let mut gold_aspects = ListBuilder::new(StringBuilder::new());
     let mut gold_irr = ListBuilder::new(StringBuilder::new());
     let mut pred_irr = ListBuilder::new(StringBuilder::new());
     let mut pred_aspects = ListBuilder::new(StringBuilder::new());
     let mut probs: Vec<Float32Builder> = (0..4).map(|_| Float32Builder::new()).collect();
-    let mut gold_sent = StringDictionaryBuilder::<Int32Type>::new();
-    let mut pred_sent = StringDictionaryBuilder::<Int32Type>::new();
+    let mut gold_sent = StringBuilder::new();
+    let mut pred_sent = StringBuilder::new();
     let mut sprobs: Vec<Float32Builder> = (0..3).map(|_| Float32Builder::new()).collect();
     let mut irr_ok = BooleanBuilder::new();
     let mut sent_ok = BooleanBuilder::new();

@@ -127,6 +127,9 @@ pub struct TranscriptTally {
     pub aspects: BTreeSet<AspectLabel>,
     pub shopper_turns: u32,
     pub shopper_negative_turns: u32,
+    /// The sentences of every turn, counted as a comment's are (with no comment), so a
+    /// visit's tallies count transcripts and comments alike.
+    pub sentences: TextTally,
 }
 
 impl TranscriptTally {
@@ -162,6 +165,7 @@ impl TranscriptTally {
             if mentions_hold_or_transfer(&p.normalised.text) {
                 tally.hold_transfer_mentions += 1;
             }
+            tally.sentences.add(&TextTally::of_sentences(&p.predictions));
             let set: IrritantSet = p.predictions.iter().fold(IrritantSet::default(), |a, x| a.union(x.irritants));
             tally.irritants = tally.irritants.union(set);
             tally.aspects.extend(p.predictions.iter().flat_map(|x| x.aspects.iter().map(|a| a.label)));
@@ -192,6 +196,7 @@ impl TranscriptTally {
         self.aspects.extend(o.aspects.iter().copied());
         self.shopper_turns += o.shopper_turns;
         self.shopper_negative_turns += o.shopper_negative_turns;
+        self.sentences.add(&o.sentences);
     }
 
     /// Mean time to the first staff answer over the transcripts that have times.
@@ -224,7 +229,12 @@ pub struct TextTally {
 impl TextTally {
     /// Tally of one comment's predictions.
     pub fn of_comment(predictions: &[Prediction]) -> Self {
-        let mut t = TextTally { n_comments: 1, ..TextTally::default() };
+        TextTally { n_comments: 1, ..TextTally::of_sentences(predictions) }
+    }
+
+    /// Tally of some sentences' predictions, not counted as a comment.
+    pub fn of_sentences(predictions: &[Prediction]) -> Self {
+        let mut t = TextTally::default();
         for p in predictions {
             t.n_segments += 1;
             for c in p.irritants.iter() {
@@ -321,7 +331,7 @@ impl ScoreTally {
     }
 }
 
-/// One row of `visits.parquet`.
+/// One row of `visits`.
 #[derive(Debug, Clone)]
 pub struct VisitRow {
     pub visit_id: String,
@@ -330,6 +340,7 @@ pub struct VisitRow {
     pub checklist: ScoreTally,
     /// Per section, in name order.
     pub sections: Vec<(String, ScoreTally)>,
+    /// Every sentence of the visit's text, comments and transcript turns alike.
     pub text: TextTally,
     pub transcripts: TranscriptTally,
     pub dissonances: Vec<Dissonance>,
@@ -372,8 +383,11 @@ pub fn join_visits(
     ids.into_iter()
         .map(|id| {
             let visit_answers = by_visit.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            let text = texts.get(id).cloned().unwrap_or_default();
             let calls = transcripts.get(id).cloned().unwrap_or_default();
+            // One rule for every tally: a visit's sentences are its comments' and its
+            // transcripts' alike.
+            let mut text = texts.get(id).cloned().unwrap_or_default();
+            text.add(&calls.sentences);
             let reported = text.irritants.union(calls.irritants);
             let has_text = text.n_comments > 0 || calls.n_transcripts > 0;
             let mut checklist = ScoreTally::default();

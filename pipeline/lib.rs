@@ -13,10 +13,12 @@
 //! `write` (Parquet tables, rejects and manifest, written atomically).
 //!
 //! `taxonomy` holds the labels of `TAXONOMY.md`, the labelling contract every model and
-//! data file follows; `run` drives a whole batch job from a [`run::RunConfig`]; `digest`
-//! names inputs and models by their SHA-256.
+//! data file follows; `run` drives a whole batch job from a [`run::RunConfig`]; `config`
+//! reads its settings from `irritant.toml`; `digest` names inputs and models by their
+//! SHA-256.
 
 pub mod classify;
+pub mod config;
 pub mod digest;
 pub mod error;
 pub mod evaluate;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -14,13 +16,15 @@ use irritant::classify::features::{FeatureConfig, Lexicon};
 use irritant::classify::linear::DenseInput;
 use irritant::classify::metrics::fmt3;
 use irritant::classify::{self, labelled, train};
+use irritant::error::{exit, InputError, RunError};
 use irritant::evaluate;
 use irritant::ingest::checklist::Layout;
 use irritant::ingest::transcripts::RoleMap;
 use irritant::ingest::{ColumnNames, Format};
 use irritant::run::{run, RunConfig};
 use irritant::segment::SegmentRules;
-use irritant::write::atomic::{write_file_atomically, Staging};
+use irritant::write::atomic::{write_file_atomically, CommitMode, Staging};
+use irritant::write::dataset::PartitionBy;
 use irritant::write::parquet_table::TableWriter;
 use irritant::write::schema;
 
@@ -33,9 +37,17 @@ struct Cli {
     command: Command,
 }
 
+/// Exit statuses, listed under `--help`.
+const EXIT_CODES: &str =
+    "Exit status: 0 done; 1 other failure (an output that cannot be written, a model that cannot load); \
+2 wrong command line or config file; 3 an input that cannot be read (missing file or column, binary data); \
+4 an input's rejected share over --max-reject-rate; 5 no comment or transcript accepted; 130 SIGINT; 143 SIGTERM. \
+A run that does not exit 0 leaves --out as it found it.";
+
 #[derive(Subcommand)]
 enum Command {
-    /// Classify comments and transcripts; write segments, turns, comments, visits, checklist and rejects tables.
+    /// Classify comments and transcripts; write the segments, turns, aspects, comments, visits, checklist and rejects tables.
+    #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
     /// Train a linear model, or an encoder's heads, from labelled JSONL (the formats of TAXONOMY.md).
     Train(TrainArgs),
@@ -110,13 +122,38 @@ struct RunArgs {
     /// Visit metadata (visit_id, [store_id], [visit_date], [channel], further columns kept).
     #[arg(long, value_name = "FILE")]
     visits: Option<PathBuf>,
-    /// Output directory (created if missing; files in it are replaced atomically).
-    #[arg(long, short, value_name = "DIR")]
-    out: PathBuf,
+    /// Output directory: one folder per table, `_manifest.json` (created if missing; a run's tables replace the
+    /// directory's atomically, or are added beside them with --append).
+    #[arg(long, short, value_name = "DIR", required_unless_present = "dry_run")]
+    out: Option<PathBuf>,
+    /// Add this run's part files to the tables already in --out (same columns and partitioning required) instead of
+    /// replacing them; rows tell runs apart by `run_id`.
+    #[arg(long)]
+    append: bool,
+    /// Split the tables keyed by visit into Hive-style folders (`visit_month=YYYY-MM`, from the visits file's dates).
+    #[arg(long, value_enum, value_name = "COLUMN")]
+    partition_by: Option<PartitionBy>,
+    /// The `run_id` written on every row and naming the part files (default: start time and a random suffix).
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
+    /// Fail (exit 4, nothing written) when more than this share of an input's records is rejected.
+    #[arg(long, default_value_t = irritant::run::DEFAULT_MAX_REJECT_RATE, value_name = "SHARE")]
+    max_reject_rate: f64,
+    /// Print what would be read (files, formats, columns, row estimates, model) and exit without running.
+    #[arg(long)]
+    dry_run: bool,
+    /// How to print the run's summary: a few lines on stderr, or JSON on stdout.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    summary: SummaryFormat,
+    /// Settings file (a [run] table whose keys are these flags' names); `irritant.toml` in the current directory is
+    /// read when present. Flags given here win.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Model name (a folder of models/, e.g. e5-small or e5-small:int8) or directory; the embedded default when omitted.
     #[arg(long, value_name = "NAME_OR_DIR")]
     model: Option<String>,
-    /// Worker threads (0: one per core), shared with an encoder's ONNX Runtime sessions. The output is the same for any value.
+    /// Worker threads (0: one per core; more than the cores is clamped), shared with an encoder's ONNX Runtime sessions.
+    /// The output is the same for any value.
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// ONNX Runtime shared library, for encoder models (else ORT_DYLIB_PATH, else the onnxruntime Python package).
@@ -146,6 +183,13 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// How `irritant run` reports what it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SummaryFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args)]
@@ -235,52 +279,94 @@ struct SchemaArgs {
     markdown: bool,
 }
 
-fn cmd_run(a: RunArgs) -> Result<()> {
-    let columns = ColumnNames::parse(&a.columns).map_err(anyhow::Error::msg)?;
-    let cfg = RunConfig {
-        comments: a.comments,
+/// A mistake on the command line or in the config file (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+/// The thread count to use: 0 means one per core, and more than the cores is clamped
+/// (with a warning), since extra threads only add switching.
+fn clamp_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if requested > cores {
+        eprintln!("irritant: warning: --threads {requested} is more than the {cores} cores; using {cores}");
+        cores
+    } else {
+        requested
+    }
+}
+
+/// Stops a run cleanly on SIGINT or SIGTERM: the first signal is stored for the run to
+/// see between batches; a second one exits at once (the next run removes what is left).
+fn install_signal_handlers() -> Result<Arc<AtomicUsize>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for (signal, code) in [(SIGINT, exit::INTERRUPTED), (SIGTERM, exit::TERMINATED)] {
+        signal_hook::flag::register_conditional_shutdown(signal, code as i32, seen.clone())?;
+        signal_hook::flag::register(signal, seen.clone())?;
+        signal_hook::flag::register_usize(signal, stop.clone(), signal as usize)?;
+    }
+    Ok(stop)
+}
+
+fn run_config(a: &RunArgs) -> Result<RunConfig> {
+    let columns = ColumnNames::parse(&a.columns).map_err(UsageError)?;
+    Ok(RunConfig {
+        comments: a.comments.clone(),
         comments_format: a.comments_format,
-        transcripts: a.transcripts,
-        transcript_map: a.transcript_map,
-        roles: RoleMap::with_overrides(&a.speaker_roles).map_err(anyhow::Error::msg)?,
+        transcripts: a.transcripts.clone(),
+        transcript_map: a.transcript_map.clone(),
+        roles: RoleMap::with_overrides(&a.speaker_roles).map_err(UsageError)?,
         redact: !a.no_redact,
-        checklist: a.checklist,
+        checklist: a.checklist.clone(),
         checklist_format: a.checklist_format,
         checklist_layout: match a.checklist_wide {
             Some(max) if max > 0.0 => Layout::Wide { max_score: max },
-            Some(max) => bail!("--checklist-wide {max}: the maximum score must be positive"),
+            Some(max) => {
+                return Err(UsageError(format!("--checklist-wide {max}: the maximum score must be positive")).into())
+            }
             None => Layout::Long,
         },
-        criteria: a.criteria,
-        visits: a.visits,
+        criteria: a.criteria.clone(),
+        visits: a.visits.clone(),
         visits_format: a.visits_format,
         columns,
-        out: a.out,
-        model: a.model,
-        threads: a.threads,
-        ort_lib: a.ort_lib,
+        out: a.out.clone().unwrap_or_default(),
+        model: a.model.clone(),
+        threads: clamp_threads(a.threads),
+        ort_lib: a.ort_lib.clone(),
         batch_size: a.batch_size,
         max_text_chars: a.max_text_chars,
         segment_rules: SegmentRules { max_chars: a.max_segment_chars.max(20) },
         progress: !a.quiet,
-    };
+        partition_by: a.partition_by,
+        append: a.append,
+        run_id: a.run_id.clone(),
+        max_reject_rate: a.max_reject_rate,
+        stop: None,
+    })
+}
+
+fn cmd_run(a: RunArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&a.max_reject_rate) {
+        return Err(UsageError(format!("--max-reject-rate {}: give a share between 0 and 1", a.max_reject_rate)).into());
+    }
+    let mut cfg = run_config(&a)?;
+    if a.dry_run {
+        print!("{}", irritant::run::plan(&cfg)?.render());
+        return Ok(());
+    }
+    cfg.stop = Some(install_signal_handlers()?);
     let m = run(&cfg)?;
-    let acc = &m.accounting;
-    eprintln!(
-        "irritant: {} comments read ({} accepted, {} rejected), {} transcripts ({} rejected) → {} sentences in {:.1} s ({:.0}/s), {} visits; checklist {} answers ({} rejected); outputs in {}",
-        acc.comments.read,
-        acc.comments.accepted,
-        acc.comments.rejected,
-        acc.transcripts.read,
-        acc.transcripts.rejected,
-        m.segments + m.turn_sentences,
-        m.timings.total_ms as f64 / 1000.0,
-        m.segments_per_second,
-        m.outputs.iter().find(|o| o.file == "visits.parquet").map_or(0, |o| o.rows),
-        acc.checklist.read,
-        acc.checklist.rejected,
-        cfg.out.display()
-    );
+    match a.summary {
+        SummaryFormat::Json => {
+            let mut json = serde_json::to_vec_pretty(&irritant::run::Summary::of(&m, &cfg.out))?;
+            json.push(b'\n');
+            std::io::stdout().write_all(&json)?;
+        }
+        SummaryFormat::Text => eprint!("{}", irritant::run::Summary::of(&m, &cfg.out).render()),
+    }
     Ok(())
 }
 
@@ -288,7 +374,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     let encoder = match &a.encoder {
         None => None,
         Some(name) => {
-            let dir = classify::model_dir(name);
+            let dir = classify::model_dir(name)?;
             let opts = EncoderOptions { ort_lib: a.ort_lib.clone(), threads: a.threads, ..Default::default() };
             Some((OnnxEncoder::load(&dir, None, &opts)?, dir))
         }
@@ -430,12 +516,12 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
     let mut json = serde_json::to_vec_pretty(&report)?;
     json.push(b'\n');
     if let Some(out) = &a.out {
-        let staging = Staging::new(out)?;
+        let staging = Staging::new(out, "eval")?;
         let mut w = TableWriter::create(&staging.path("predictions.parquet"), schema::predictions())?;
         w.write(&evaluate::predictions_batch(&gold, &preds)?)?;
         w.finish()?;
         write_file_atomically(&staging.path("metrics.json"), &json)?;
-        staging.commit(&["predictions.parquet", "metrics.json"])?;
+        staging.commit(&["predictions.parquet", "metrics.json"], &[], CommitMode::Replace)?;
     }
     if a.json {
         std::io::stdout().write_all(&json)?;
@@ -491,12 +577,38 @@ fn cmd_schema(a: SchemaArgs) -> Result<()> {
     Ok(())
 }
 
+/// The exit status for an error: its kind, wherever it sits in the chain.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if let Some(r) = cause.downcast_ref::<RunError>() {
+            return r.exit_code();
+        }
+        if cause.is::<UsageError>() || cause.is::<irritant::config::ConfigError>() {
+            return exit::USAGE;
+        }
+        if cause.is::<InputError>() {
+            return exit::INPUT;
+        }
+    }
+    exit::FAILURE
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("IRRITANT_LOG"))
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(file) = irritant::config::locate(&argv) {
+        match irritant::config::merge(&<Cli as clap::CommandFactory>::command(), argv, &file) {
+            Ok(merged) => argv = merged,
+            Err(e) => {
+                eprintln!("irritant: error: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    }
+    let cli = Cli::parse_from(argv);
     let result = match cli.command {
         Command::Run(a) => cmd_run(a),
         Command::Train(a) => cmd_train(a),
@@ -509,7 +621,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
             eprintln!("irritant: error: {}", chain.join(": "));
-            ExitCode::FAILURE
+            ExitCode::from(exit_code(&e))
         }
     }
 }

@@ -38,7 +38,7 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     // The sample ends with three faulty export rows: an empty text, a repeated id and a
     // missing visit.
     assert_eq!(m.accounting.comments.rejected, 3);
-    let reasons = strings(&read_table(&out.join("rejects.parquet")), "reason");
+    let reasons = strings(&read_table(&out.join("rejects")), "reason");
     assert_eq!(reasons[0].as_deref(), Some("empty text"));
     assert!(reasons[1].as_deref().unwrap().starts_with("duplicate comment_id \"C000899\""));
     assert_eq!(reasons[2].as_deref(), Some("missing visit_id"));
@@ -46,15 +46,15 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     assert_eq!(m.model.sha256.len(), 64);
 
     // Segment offsets are characters of the normalised comment text.
-    let comments = read_table(&out.join("comments.parquet"));
+    let comments = read_table(&out.join("comments"));
     let text_of: HashMap<String, String> = strings(&comments, "comment_id")
         .into_iter()
         .zip(strings(&comments, "text"))
         .map(|(k, v)| (k.unwrap(), v.unwrap()))
         .collect();
-    let segments = read_table(&out.join("segments.parquet"));
+    let segments = read_table(&out.join("segments"));
     let (ids, texts) = (strings(&segments, "comment_id"), strings(&segments, "text"));
-    let (starts, ends) = (u32s(&segments, "char_start"), u32s(&segments, "char_end"));
+    let (starts, ends) = (i32s(&segments, "char_start"), i32s(&segments, "char_end"));
     for i in 0..segments.num_rows() {
         let full = &text_of[ids[i].as_ref().unwrap()];
         let slice: String = full.chars().skip(starts[i] as usize).take((ends[i] - starts[i]) as usize).collect();
@@ -64,11 +64,11 @@ fn sample_run_keeps_every_row_and_flags_missing_sides() {
     for c in ["digital", "phygital_bridge", "third_party", "physical"] {
         assert!(bools(&segments, c).iter().any(|b| *b), "no {c} segment predicted");
     }
-    let n_segs = u32s(&comments, "n_segments");
+    let n_segs = i32s(&comments, "n_segments");
     assert_eq!(n_segs.iter().map(|n| *n as u64).sum::<u64>(), m.segments);
 
     // Visits: the union of the three inputs, with flags.
-    let visits = read_table(&out.join("visits.parquet"));
+    let visits = read_table(&out.join("visits"));
     let vid = strings(&visits, "visit_id");
     let (meta, check, comm) =
         (bools(&visits, "has_metadata"), bools(&visits, "has_checklist"), bools(&visits, "has_comments"));
@@ -99,12 +99,15 @@ fn thread_count_does_not_change_the_output() {
             threads,
             "--batch-size",
             "37",
+            "--run-id",
+            "same-run",
         ]);
         outs.push(out);
     }
-    for f in ["segments.parquet", "comments.parquet", "visits.parquet", "checklist.parquet", "rejects.parquet"] {
-        let a = std::fs::read(outs[0].join(f)).unwrap();
-        let b = std::fs::read(outs[1].join(f)).unwrap();
+    for table in ["segments", "comments", "visits", "checklist", "rejects"] {
+        let f = format!("{table}/part-00000-same-run.parquet");
+        let a = std::fs::read(outs[0].join(&f)).unwrap();
+        let b = std::fs::read(outs[1].join(&f)).unwrap();
         assert!(a == b, "{f} differs between --threads 1 and --threads 2");
     }
     assert_eq!(manifest(&outs[0]).threads, 1);
@@ -127,22 +130,25 @@ fn malformed_rows_are_rejected_with_file_row_and_reason() {
         &fixture("visits.csv"),
         "--out",
         &out.display().to_string(),
+        // These files are mostly bad rows on purpose.
+        "--max-reject-rate",
+        "0.7",
     ]);
     let m = assert_accounts(&out);
     assert_eq!(m.accounting.comments.read, 7 + 5);
     assert_eq!(m.accounting.comments.rejected, 5 + 2);
-    let rejects = read_table(&out.join("rejects.parquet"));
+    let rejects = read_table(&out.join("rejects"));
     let files = strings(&rejects, "source_file");
-    let rows = u64s(&rejects, "source_row");
+    let rows = i64s(&rejects, "source_row");
     let reasons = strings(&rejects, "reason");
-    let found: Vec<(String, u64, String)> = (0..rejects.num_rows())
+    let found: Vec<(String, i64, String)> = (0..rejects.num_rows())
         .map(|i| {
             let f = files[i].clone().unwrap();
             let f = Path::new(&f).file_name().unwrap().to_string_lossy().to_string();
             (f, rows[i].unwrap(), reasons[i].clone().unwrap())
         })
         .collect();
-    let has = |file: &str, row: u64, reason: &str| {
+    let has = |file: &str, row: i64, reason: &str| {
         assert!(
             found.iter().any(|(f, r, why)| f == file && *r == row && why.contains(reason)),
             "no reject {file} row {row} {reason:?} in {found:#?}"
@@ -160,14 +166,14 @@ fn malformed_rows_are_rejected_with_file_row_and_reason() {
     has("visits.csv", 5, "missing visit_id");
 
     // The unknown visit V999 is kept and flagged, not rejected.
-    let visits = read_table(&out.join("visits.parquet"));
+    let visits = read_table(&out.join("visits"));
     let vid = strings(&visits, "visit_id");
     let r = vid.iter().position(|v| v.as_deref() == Some("V999")).expect("V999 kept");
     assert!(!bools(&visits, "has_metadata")[r] && !bools(&visits, "has_checklist")[r]);
     // The JSONL numeric id was read as text, after a blank line that is not a record.
-    let comments = read_table(&out.join("comments.parquet"));
+    let comments = read_table(&out.join("comments"));
     let ids = strings(&comments, "comment_id");
-    let rows = u64s(&comments, "source_row");
+    let rows = i64s(&comments, "source_row");
     let k = ids.iter().position(|i| i.as_deref() == Some("4")).unwrap();
     assert_eq!(rows[k], Some(6));
 }
@@ -178,7 +184,7 @@ fn invalid_utf8_is_decoded_and_flagged() {
     let out = dir.path().join("out");
     run_ok(&["run", "--comments", &fixture("comments_invalid_utf8.csv"), "--out", &out.display().to_string()]);
     assert_accounts(&out);
-    let comments = read_table(&out.join("comments.parquet"));
+    let comments = read_table(&out.join("comments"));
     let text = strings(&comments, "text");
     let flags = bools(&comments, "repaired_encoding");
     assert_eq!(text[0].as_deref(), Some("Café froid et attente très longue à la caisse."));
@@ -198,7 +204,8 @@ fn a_missing_required_column_stops_the_run_and_leaves_nothing() {
     assert!(err.contains("comments_no_text.csv"), "{err}");
     assert!(err.contains("missing required column \"text\""), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no output, no staging left");
+    assert_eq!(o.status.code(), Some(3), "an unreadable input exits 3");
+    assert!(!out.exists(), "the run created no output directory: {:?}", std::fs::read_dir(&out).ok());
 
     // The same file with the column mapped is fine.
     run_ok(&[
@@ -222,7 +229,7 @@ fn a_truncated_parquet_file_is_an_error_and_a_whole_one_is_read() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("comments_truncated.parquet") && err.contains("not a readable Parquet file"), "{err}");
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+    assert!(!out.exists(), "a failed run leaves no output directory");
 
     run_ok(&["run", "--comments", &fixture("comments.parquet"), "--out", &out.display().to_string()]);
     let m = assert_accounts(&out);
@@ -246,7 +253,7 @@ fn a_one_megabyte_comment_is_rejected_by_default_and_capped_when_allowed() {
     run_ok(&["run", "--comments", &csv.display().to_string(), "--out", &o]);
     let m = assert_accounts(&out);
     assert_eq!((m.accounting.comments.accepted, m.accounting.comments.rejected), (1, 1));
-    let rejects = read_table(&out.join("rejects.parquet"));
+    let rejects = read_table(&out.join("rejects"));
     let reason = strings(&rejects, "reason")[0].clone().unwrap();
     assert!(reason.contains("over the limit of 100000"), "{reason}");
     let raw = strings(&rejects, "raw")[0].clone().unwrap();
@@ -255,9 +262,9 @@ fn a_one_megabyte_comment_is_rejected_by_default_and_capped_when_allowed() {
     run_ok(&["run", "--comments", &csv.display().to_string(), "--out", &o, "--max-text-chars", "2000000"]);
     let m = assert_accounts(&out);
     assert_eq!(m.accounting.comments.accepted, 2);
-    let segments = read_table(&out.join("segments.parquet"));
-    let lengths: Vec<u32> =
-        u32s(&segments, "char_end").iter().zip(u32s(&segments, "char_start")).map(|(e, s)| e - s).collect();
+    let segments = read_table(&out.join("segments"));
+    let lengths: Vec<i32> =
+        i32s(&segments, "char_end").iter().zip(i32s(&segments, "char_start")).map(|(e, s)| e - s).collect();
     assert!(lengths.len() > 2000, "run-on text is cut into many segments");
     assert!(lengths.iter().all(|l| *l <= 400));
 }
@@ -283,9 +290,9 @@ fn wide_checklist_with_criteria_file() {
     // 3 rows × 3 criteria, one cell empty (not on that visit's grid): 8 answers, 1 out of range.
     assert_eq!(m.accounting.checklist.read, 8);
     assert_eq!(m.accounting.checklist.rejected, 1);
-    let rejects = read_table(&out.join("rejects.parquet"));
+    let rejects = read_table(&out.join("rejects"));
     assert_eq!(strings(&rejects, "column")[0].as_deref(), Some("checkout_wait"));
-    let visits = read_table(&out.join("visits.parquet"));
+    let visits = read_table(&out.join("visits"));
     let vid = strings(&visits, "visit_id");
     let r = vid.iter().position(|v| v.as_deref() == Some("V001")).unwrap();
     let scores = visits.column_by_name("checklist_score").unwrap().as_primitive::<arrow::datatypes::Float64Type>();
@@ -467,12 +474,12 @@ fn transcripts_in_four_formats_become_turns_and_visit_measures() {
     let formats: HashSet<&str> = m.inputs.iter().map(|i| i.format.as_str()).collect();
     assert_eq!(formats, HashSet::from(["jsonl", "text", "vtt", "srt"]));
 
-    let turns = read_table(&out.join("turns.parquet"));
+    let turns = read_table(&out.join("turns"));
     assert_eq!(turns.num_rows() as u64, m.turn_sentences);
     let ids = strings(&turns, "transcript_id");
     let roles = strings(&turns, "role");
     let speakers = strings(&turns, "speaker");
-    let starts = u64s(&turns, "start_ms");
+    let starts = i64s(&turns, "start_ms");
     let texts = strings(&turns, "text");
     // The speech-to-text call: anonymous labels resolved to roles, times in milliseconds.
     let stt: Vec<usize> = (0..turns.num_rows()).filter(|&i| ids[i].as_deref() == Some("stt_call_fr")).collect();
@@ -485,17 +492,17 @@ fn transcripts_in_four_formats_become_turns_and_visit_measures() {
     assert!(texts.iter().flatten().any(|t| t.contains("[NAME]")));
     assert!(m.redaction.enabled && m.redaction.name > 0);
 
-    let visits = read_table(&out.join("visits.parquet"));
+    let visits = read_table(&out.join("visits"));
     let vid = strings(&visits, "visit_id");
     let r = vid.iter().position(|v| v.as_deref() == Some("V00012")).expect("the bank call's visit");
     assert!(bools(&visits, "has_transcripts")[r] && !bools(&visits, "has_comments")[r]);
-    assert!(u32s(&visits, "n_turns")[r] >= 5);
-    let answer = u64s(&visits, "first_staff_answer_ms")[r];
-    let duration = u64s(&visits, "duration_ms")[r];
+    assert!(i32s(&visits, "n_turns")[r] >= 5);
+    let answer = i64s(&visits, "first_staff_answer_ms")[r];
+    let duration = i64s(&visits, "duration_ms")[r];
     assert!(answer.is_some() && duration.unwrap() > answer.unwrap());
-    assert!(u32s(&visits, "hold_transfer_mentions")[r] >= 1, "the bank call mentions a hold");
+    assert!(i32s(&visits, "hold_transfer_mentions")[r] >= 1, "the bank call mentions a hold");
 
-    let rejects = read_table(&out.join("rejects.parquet"));
+    let rejects = read_table(&out.join("rejects"));
     let reasons = strings(&rejects, "reason");
     let inputs = strings(&rejects, "input");
     assert!(inputs.iter().all(|i| i.as_deref() == Some("transcripts")));
@@ -515,7 +522,7 @@ fn personal_data_is_redacted_everywhere_unless_asked_not_to() {
     assert!(r.enabled);
     assert_eq!((r.email, r.phone, r.card, r.iban), (1, 2, 1, 1));
     assert_eq!(r.name, 2, "Madame Dupont, and Sarah Connor in the rejected row's raw content");
-    let comments = read_table(&out.join("comments.parquet"));
+    let comments = read_table(&out.join("comments"));
     let text = strings(&comments, "text");
     let all: String = text.iter().flatten().cloned().collect::<Vec<_>>().join("\n");
     for secret in ["06 12 34 56 78", "claire.martin", "Dupont", "4111", "FR76"] {
@@ -526,14 +533,14 @@ fn personal_data_is_redacted_everywhere_unless_asked_not_to() {
         assert!(all.contains(kept), "{kept} was redacted: {all}");
     }
     assert!(all.contains("[PHONE]") && all.contains("[EMAIL]") && all.contains("[CARD]") && all.contains("[IBAN]"));
-    let segments = read_table(&out.join("segments.parquet"));
+    let segments = read_table(&out.join("segments"));
     assert!(strings(&segments, "text").iter().flatten().all(|t| !t.contains("Dupont")));
-    let raw = strings(&read_table(&out.join("rejects.parquet")), "raw");
+    let raw = strings(&read_table(&out.join("rejects")), "raw");
     assert!(raw[0].as_deref().unwrap().contains("[NAME]") && !raw[0].as_deref().unwrap().contains("Connor"));
 
     run_ok(&["run", "--comments", &fixture("comments_pii.csv"), "--out", &o, "--no-redact"]);
     let m = assert_accounts(&out);
     assert!(!m.redaction.enabled);
-    let text = strings(&read_table(&out.join("comments.parquet")), "text");
+    let text = strings(&read_table(&out.join("comments")), "text");
     assert!(text[0].as_deref().unwrap().contains("06 12 34 56 78"));
 }

@@ -124,7 +124,7 @@ fn e5_small_runs_on_the_sample_data_with_evidence_from_the_segment() {
     assert_eq!(m.segments, linear.segments, "segmentation does not depend on the model");
     assert_eq!(m.turn_sentences, linear.turn_sentences);
 
-    let segments = read_table(&dir.path().join("e5/segments.parquet"));
+    let segments = read_table(&dir.path().join("e5/segments"));
     for c in ["digital", "phygital_bridge", "third_party", "physical"] {
         assert!(bools(&segments, c).iter().any(|b| *b), "no {c} segment predicted");
     }
@@ -203,7 +203,7 @@ fn a_bring_your_own_sequence_classifier_maps_its_labels() {
     ]);
     let m = assert_accounts(&out);
     assert_eq!(m.model.id, "byo-logits");
-    let seg = read_table(&out.join("segments.parquet"));
+    let seg = read_table(&out.join("segments"));
     let text = strings(&seg, "text");
     let row = |t: &str| text.iter().position(|x| x.as_deref() == Some(t)).unwrap_or_else(|| panic!("{t}"));
     let (digital, third, physical, bridge) =
@@ -361,12 +361,12 @@ fn the_fine_tuned_model_runs_on_the_sample_data_with_aspects_and_evidence_from_t
     let dir = tempfile::tempdir().unwrap();
     let m = sample_run(&dir.path().join("ft"), "e5-small-ft:int8");
     assert_eq!(m.model.id, "e5-small-ft:int8");
-    let segments = read_table(&dir.path().join("ft/segments.parquet"));
+    let segments = read_table(&dir.path().join("ft/segments"));
     for c in ["digital", "phygital_bridge", "third_party", "physical"] {
         assert!(bools(&segments, c).iter().any(|b| *b), "no {c} segment predicted");
     }
     let texts = strings(&segments, "text");
-    assert!(u32s(&segments, "context_chars").iter().any(|c| *c > 0), "no segment was read with its context");
+    assert!(i32s(&segments, "context_chars").iter().any(|c| *c > 0), "no segment was read with its context");
     let mut with_evidence = 0;
     for (i, text) in texts.iter().enumerate() {
         let terms: Vec<String> = evidence_terms(&segments, i).into_iter().map(|(_, t)| t).collect();

@@ -13,13 +13,13 @@ use arrow::array::{Array, AsArray};
 use common::*;
 
 /// An aspect found in a comment's segment: comment, segment index, aspect, polarity.
-type Found = (String, u32, String, String);
+type Found = (String, i32, String, String);
 
 /// Per segment, its categories and sentiment; and every aspect found.
 fn decisions(out: &std::path::Path) -> (Vec<String>, BTreeSet<Found>) {
-    let segments = read_table(&out.join("segments.parquet"));
+    let segments = read_table(&out.join("segments"));
     let ids = strings(&segments, "comment_id");
-    let index = u32s(&segments, "segment_index");
+    let index = i32s(&segments, "segment_index");
     let sentiment = strings(&segments, "sentiment");
     let flags: Vec<Vec<bool>> =
         ["digital", "phygital_bridge", "third_party", "physical"].iter().map(|c| bools(&segments, c)).collect();
@@ -29,8 +29,8 @@ fn decisions(out: &std::path::Path) -> (Vec<String>, BTreeSet<Found>) {
             format!("{}#{} {:?} {}", ids[i].as_deref().unwrap(), index[i], cats, sentiment[i].as_deref().unwrap())
         })
         .collect();
-    let aspects = read_table(&out.join("aspects.parquet"));
-    let (ids, index) = (strings(&aspects, "comment_id"), u32s(&aspects, "segment_index"));
+    let aspects = read_table(&out.join("aspects"));
+    let (ids, index) = (strings(&aspects, "comment_id"), i32s(&aspects, "segment_index"));
     let (names, polarity) = (strings(&aspects, "aspect"), strings(&aspects, "polarity"));
     let found = (0..aspects.num_rows())
         .map(|i| (ids[i].clone().unwrap(), index[i], names[i].clone().unwrap(), polarity[i].clone().unwrap()))
@@ -47,7 +47,7 @@ fn redaction_leaves_the_decisions_unchanged() {
     run_ok(&["run", "--comments", &input, "--out", kept.to_str().unwrap(), "--no-redact", "--quiet"]);
 
     // Every comment holds personal data, which one run wrote and the other did not.
-    let texts = |out: &std::path::Path| strings(&read_table(&out.join("comments.parquet")), "text");
+    let texts = |out: &std::path::Path| strings(&read_table(&out.join("comments")), "text");
     let (with, without) = (texts(&kept), texts(&redacted));
     assert!(with.len() >= 20);
     for (a, b) in with.iter().zip(&without) {
@@ -62,7 +62,7 @@ fn redaction_leaves_the_decisions_unchanged() {
     assert!(!aspects_redacted.is_empty(), "the fixture's complaints name aspects");
 
     // No placeholder surfaces as evidence.
-    let segments = read_table(&redacted.join("segments.parquet"));
+    let segments = read_table(&redacted.join("segments"));
     let col = segments.column_by_name("evidence").unwrap();
     let items = col.as_list::<i32>().values().as_struct();
     let terms = items.column_by_name("term").unwrap().as_string::<i32>();

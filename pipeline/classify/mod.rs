@@ -135,14 +135,70 @@ pub trait Classifier: Send + Sync {
 /// The name of the model that `irritant run` uses when none is given.
 pub const DEFAULT_MODEL: &str = "linear-fr-en";
 
-/// The directory a model name stands for: `name` itself when it is a directory, else
-/// the folder `name` of `models/`.
-pub fn model_dir(name: &str) -> PathBuf {
+/// Folders where a model given by name is looked for, in order: each folder of
+/// `IRRITANT_MODELS` (a path list), `models/` beside the binary, `models/` of the
+/// repository the binary was built from, then `models/` of the current directory.
+pub fn model_search_path() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(list) = std::env::var_os("IRRITANT_MODELS") {
+        dirs.extend(std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()));
+    }
+    if let Some(exe_dir) = std::env::current_exe().ok().as_deref().and_then(Path::parent) {
+        dirs.push(exe_dir.join("models"));
+    }
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
+    dirs.push(PathBuf::from("models"));
+    let mut seen = std::collections::HashSet::new();
+    dirs.retain(|d| seen.insert(d.canonicalize().unwrap_or_else(|_| d.clone())));
+    dirs
+}
+
+/// Whether a folder holds a model irritant can load.
+fn is_model_dir(dir: &Path) -> bool {
+    dir.join("encoder.json").is_file() || dir.join("model.irm").is_file()
+}
+
+/// The models found on [`model_search_path`], by name, with the embedded default first.
+pub fn available_models() -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for dir in model_search_path() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().filter_map(|e| e.ok()) {
+            if is_model_dir(&e.path()) {
+                names.insert(e.file_name().to_string_lossy().to_string());
+            }
+        }
+    }
+    let mut out = vec![format!("{DEFAULT_MODEL} (embedded)")];
+    out.extend(names);
+    out
+}
+
+/// The directory a model name stands for: `name` itself when it is a directory, else the
+/// first folder `name` on [`model_search_path`]. An unknown name is an error that lists
+/// where it looked and the models found.
+pub fn model_dir(name: &str) -> Result<PathBuf> {
     let dir = Path::new(name);
     if dir.is_dir() {
-        dir.to_path_buf()
-    } else {
-        Path::new("models").join(name)
+        return Ok(dir.to_path_buf());
+    }
+    let search = model_search_path();
+    if let Some(found) = search.iter().map(|d| d.join(name)).find(|d| d.is_dir()) {
+        return Ok(found);
+    }
+    let looked: Vec<String> = search.iter().map(|d| d.display().to_string()).collect();
+    anyhow::bail!(
+        "unknown model {name:?}: not a directory, nor a folder of {}; models found: {}",
+        looked.join(", "),
+        available_models().join(", ")
+    )
+}
+
+/// Splits `NAME:VARIANT` (an encoder's other ONNX file, e.g. `e5-small:int8`) unless the
+/// whole name is a path.
+pub fn split_variant(name: &str) -> (&str, Option<&str>) {
+    match name.rsplit_once(':') {
+        Some((b, v)) if !Path::new(name).exists() && !v.contains('/') => (b, Some(v)),
+        _ => (name, None),
     }
 }
 
@@ -165,11 +221,8 @@ pub fn load(name: Option<&str>, opts: &LoadOptions) -> Result<Box<dyn Classifier
         Some(n) if n == DEFAULT_MODEL => return Ok(Box::new(linear::LinearModel::embedded_default()?)),
         Some(n) => n,
     };
-    let (base, variant) = match n.rsplit_once(':') {
-        Some((b, v)) if !Path::new(n).exists() && !v.contains('/') => (b, Some(v)),
-        _ => (n, None),
-    };
-    let dir = model_dir(base);
+    let (base, variant) = split_variant(n);
+    let dir = model_dir(base)?;
     if dir.join("encoder.json").is_file() {
         let eopts = encoder::onnx::EncoderOptions {
             ort_lib: opts.ort_lib.clone(),

@@ -125,6 +125,13 @@ impl ColumnNames {
         Ok(ColumnNames(map))
     }
 
+    /// The remapped fields, as `TABLE.FIELD=NAME`, sorted.
+    pub fn remapped(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        v.sort();
+        v
+    }
+
     /// The file's name for a field of a table.
     pub fn get<'a>(&'a self, table: &str, field: &'a str) -> &'a str {
         self.0.get(&format!("{table}.{field}")).map(String::as_str).unwrap_or(field)

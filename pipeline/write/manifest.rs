@@ -1,11 +1,15 @@
-//! `manifest.json`: what a run read, what it wrote, with which model, and proof that every
+//! `_manifest.json`: what a run read, what it wrote, with which model, and proof that every
 //! input record is accounted for. The run refuses to commit its outputs unless
-//! [`Manifest::check`] passes.
+//! [`Manifest::check`] passes. A copy stays in `_runs/RUN_ID.json`, so a directory that
+//! several runs appended to keeps each run's manifest.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
+
+pub use super::dataset::WrittenTable;
 
 /// An input file, identified by content.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,11 +67,71 @@ impl Redaction {
     }
 }
 
-/// An output file and its row count.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OutputFile {
-    pub file: String,
-    pub rows: u64,
+/// A file of a directory input that was not read, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SkippedFile {
+    /// `comments` or `transcripts`.
+    pub input: String,
+    pub path: String,
+    pub reason: String,
+}
+
+/// The rejects of one input: how many, and the most frequent reasons (values in the
+/// reason replaced by `…` and numbers by `N`, so alike reasons count together).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RejectSummary {
+    pub rejected: u64,
+    /// Up to five reasons, most frequent first, with their counts.
+    pub top_reasons: Vec<(String, u64)>,
+}
+
+/// The reason of a reject with its particulars (quoted values, numbers) masked, so that
+/// `duplicate comment_id "c1": first seen in a.csv, row 3` and the same for `c2` count as
+/// one reason.
+pub fn reason_pattern(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut chars = reason.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            for d in chars.by_ref() {
+                if d == '"' {
+                    break;
+                }
+            }
+            out.push_str("\"…\"");
+        } else if c.is_ascii_digit() {
+            while chars.peek().is_some_and(|d| d.is_ascii_digit() || *d == ',' || *d == '.') {
+                chars.next();
+            }
+            out.push('N');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Counts reject reasons per input as they are written.
+#[derive(Debug, Clone, Default)]
+pub struct RejectTally(BTreeMap<String, BTreeMap<String, u64>>);
+
+impl RejectTally {
+    pub fn add(&mut self, input: &str, reason: &str) {
+        *self.0.entry(input.to_string()).or_default().entry(reason_pattern(reason)).or_default() += 1;
+    }
+
+    /// Per input, the count and the top five reasons.
+    pub fn summary(&self) -> BTreeMap<String, RejectSummary> {
+        self.0
+            .iter()
+            .map(|(input, reasons)| {
+                let mut top: Vec<(String, u64)> = reasons.iter().map(|(r, n)| (r.clone(), *n)).collect();
+                top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                top.truncate(5);
+                (input.clone(), RejectSummary { rejected: reasons.values().sum(), top_reasons: top })
+            })
+            .collect()
+    }
 }
 
 /// The model a run used.
@@ -86,6 +150,7 @@ pub struct Timings {
     pub process_comments_ms: u64,
     pub process_transcripts_ms: u64,
     pub join_visits_ms: u64,
+    pub write_ms: u64,
     pub total_ms: u64,
 }
 
@@ -93,16 +158,30 @@ pub struct Timings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub irritant_version: String,
+    /// The `run_id` column of every row this run wrote.
+    pub run_id: String,
     pub started_at: String,
+    /// The model; `model.id` is the `model_id` column of every row.
     pub model: ModelRef,
     pub threads: usize,
+    /// `replace` (the run's tables replace the directory's) or `append` (added beside).
+    pub mode: String,
+    /// `visit_month` when the tables keyed by visit are partitioned by it.
+    pub partition_by: Option<String>,
     pub inputs: Vec<InputFile>,
+    /// Files of directory inputs that were not read.
+    pub skipped_files: Vec<SkippedFile>,
     pub accounting: RunAccounting,
-    pub outputs: Vec<OutputFile>,
-    /// Rows of `segments.parquet` (comment sentences).
+    /// Rejects per input with their most frequent reasons (rows in `rejects/`).
+    pub rejects: BTreeMap<String, RejectSummary>,
+    /// The tables this run wrote, with their rows and part files.
+    pub outputs: Vec<WrittenTable>,
+    /// Rows of `segments` (comment sentences).
     pub segments: u64,
-    /// Rows of `turns.parquet` (transcript turn sentences).
+    /// Rows of `turns` (transcript turn sentences).
     pub turn_sentences: u64,
+    /// Sentences (of comments and transcripts) reporting each category.
+    pub sentences_per_category: BTreeMap<String, u64>,
     /// Comment and turn sentences classified per second of processing.
     pub segments_per_second: f64,
     pub redaction: Redaction,
@@ -112,8 +191,9 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    fn output_rows(&self, file: &str) -> Option<u64> {
-        self.outputs.iter().find(|o| o.file == file).map(|o| o.rows)
+    /// Rows this run wrote to a table.
+    pub fn output_rows(&self, table: &str) -> Option<u64> {
+        self.outputs.iter().find(|o| o.table == table).map(|o| o.rows)
     }
 
     /// Checks that every record read is either in an output table or in the rejects.
@@ -136,20 +216,21 @@ impl Manifest {
             }
         }
         let expect = [
-            ("comments.parquet", a.comments.accepted),
-            ("checklist.parquet", a.checklist.accepted),
-            (
-                "rejects.parquet",
-                a.comments.rejected + a.transcripts.rejected + a.checklist.rejected + a.visits.rejected,
-            ),
-            ("segments.parquet", self.segments),
-            ("turns.parquet", self.turn_sentences),
+            ("comments", a.comments.accepted),
+            ("checklist", a.checklist.accepted),
+            ("rejects", a.comments.rejected + a.transcripts.rejected + a.checklist.rejected + a.visits.rejected),
+            ("segments", self.segments),
+            ("turns", self.turn_sentences),
         ];
-        for (file, rows) in expect {
-            let written = self.output_rows(file).unwrap_or(0);
+        for (table, rows) in expect {
+            let written = self.output_rows(table).unwrap_or(0);
             if written != rows {
-                bail!("row accounting failed: {file} holds {written} rows, expected {rows}");
+                bail!("row accounting failed: {table} holds {written} rows, expected {rows}");
             }
+        }
+        let rejected: u64 = self.rejects.values().map(|r| r.rejected).sum();
+        if rejected != expect[2].1 {
+            bail!("row accounting failed: {rejected} rejects tallied by reason, {} by input", expect[2].1);
         }
         Ok(())
     }
@@ -173,4 +254,26 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alike_reasons_count_together() {
+        let mut t = RejectTally::default();
+        t.add("comments", "duplicate comment_id \"c1\": first seen in a.csv, row 3");
+        t.add("comments", "duplicate comment_id \"c2\": first seen in a.csv, row 12");
+        t.add("comments", "empty text");
+        t.add("visits", "missing visit_id");
+        let s = t.summary();
+        assert_eq!(s["comments"].rejected, 3);
+        assert_eq!(
+            s["comments"].top_reasons[0],
+            ("duplicate comment_id \"…\": first seen in a.csv, row N".to_string(), 2)
+        );
+        assert_eq!(s["comments"].top_reasons[1], ("empty text".to_string(), 1));
+        assert_eq!(s["visits"].rejected, 1);
+    }
 }

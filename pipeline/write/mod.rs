@@ -3,6 +3,7 @@
 //! file handling that makes a failed run leave no half-written output.
 
 pub mod atomic;
+pub mod dataset;
 pub mod manifest;
 pub mod parquet_table;
 pub mod schema;

@@ -51,6 +51,11 @@ impl TableWriter {
         self.writer.write(batch).with_context(|| format!("cannot write to {}", self.path.display()))
     }
 
+    /// The file being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Rows written so far.
     pub fn rows(&self) -> u64 {
         self.rows

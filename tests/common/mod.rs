@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, UInt32Type, UInt64Type};
+use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use irritant::write::manifest::Manifest;
@@ -36,7 +36,35 @@ pub fn run_ok(args: &[&str]) -> Output {
     out
 }
 
+/// The Parquet files of a table folder (recursively, partitions included), in name order.
+pub fn part_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            out.extend(part_files(&p));
+        } else if p.extension().is_some_and(|e| e == "parquet") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A table: one Parquet file, or every part file of a table folder, concatenated.
 pub fn read_table(path: &Path) -> RecordBatch {
+    if path.is_dir() {
+        let parts: Vec<RecordBatch> = part_files(path).iter().map(|p| read_file(p)).collect();
+        assert!(!parts.is_empty(), "{} holds no part file", path.display());
+        return arrow::compute::concat_batches(&parts[0].schema(), &parts).unwrap();
+    }
+    read_file(path)
+}
+
+fn read_file(path: &Path) -> RecordBatch {
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
@@ -59,17 +87,17 @@ pub fn bools(batch: &RecordBatch, name: &str) -> Vec<bool> {
     (0..c.len()).map(|i| c.value(i)).collect()
 }
 
-pub fn u32s(batch: &RecordBatch, name: &str) -> Vec<u32> {
-    batch.column_by_name(name).unwrap().as_primitive::<UInt32Type>().values().to_vec()
+pub fn i32s(batch: &RecordBatch, name: &str) -> Vec<i32> {
+    batch.column_by_name(name).unwrap().as_primitive::<Int32Type>().values().to_vec()
 }
 
-pub fn u64s(batch: &RecordBatch, name: &str) -> Vec<Option<u64>> {
-    let c = batch.column_by_name(name).unwrap().as_primitive::<UInt64Type>();
+pub fn i64s(batch: &RecordBatch, name: &str) -> Vec<Option<i64>> {
+    let c = batch.column_by_name(name).unwrap().as_primitive::<Int64Type>();
     (0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i))).collect()
 }
 
 pub fn manifest(out: &Path) -> Manifest {
-    Manifest::read(&out.join("manifest.json")).expect("manifest.json")
+    Manifest::read(&out.join("_manifest.json")).expect("_manifest.json")
 }
 
 /// Every output file is there, row counts match the manifest, and every record read is
@@ -78,12 +106,20 @@ pub fn assert_accounts(out: &Path) -> Manifest {
     let m = manifest(out);
     m.check().expect("accounting adds up");
     for o in &m.outputs {
-        let t = read_table(&out.join(&o.file));
-        assert_eq!(t.num_rows() as u64, o.rows, "{} rows", o.file);
+        let t = read_table(&out.join(&o.table));
+        assert_eq!(t.num_rows() as u64, o.rows, "{} rows", o.table);
+        let listed: HashSet<PathBuf> = o.files.iter().map(|f| out.join(f)).collect();
+        let found: HashSet<PathBuf> = part_files(&out.join(&o.table)).into_iter().collect();
+        assert_eq!(listed, found, "the manifest lists {}'s part files", o.table);
+        for col in irritant::write::schema::RUN_COLUMNS {
+            assert!(strings(&t, col).iter().all(|v| v.is_some()), "{}.{col} is set on every row", o.table);
+        }
+        assert!(strings(&t, "run_id").iter().all(|v| v.as_deref() == Some(m.run_id.as_str())));
     }
     let names: HashSet<String> =
         std::fs::read_dir(out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    let expected: HashSet<String> = irritant::run::OUTPUTS.iter().map(|s| s.to_string()).collect();
+    let mut expected: HashSet<String> = irritant::write::schema::RUN_TABLES.iter().map(|s| s.to_string()).collect();
+    expected.extend(["_manifest.json".to_string(), "_runs".to_string()]);
     assert_eq!(names, expected, "exactly the outputs, no temporary file left");
     m
 }

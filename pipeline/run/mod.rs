@@ -10,14 +10,23 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+mod plan;
+mod summary;
+
+pub use plan::{plan, Plan};
+pub use summary::Summary;
+
 use crate::classify::{self, Classifier, Prediction, SegmentInput};
 use crate::digest::sha256_file;
+use crate::error::RunError;
 use crate::ingest::checklist::{self, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
 use crate::ingest::transcripts::{self, RoleMap, Transcript, TranscriptFormat, TranscriptRecord};
@@ -30,11 +39,11 @@ use crate::normalise::clean_text;
 use crate::normalise::language::{Language, LanguageDetector};
 use crate::redact::{RedactionCounts, Redactor};
 use crate::segment::{segment, SegmentRules, Span};
-use crate::write::atomic::{write_file_atomically, Staging};
+use crate::write::atomic::{write_file_atomically, CommitMode, Staging};
+use crate::write::dataset::{self, PartitionBy, Partitioning, RunStamp, TableSink};
 use crate::write::manifest::{
-    self, Accounting, InputFile, Manifest, ModelRef, OutputFile, Redaction, RunAccounting, Timings,
+    self, Accounting, InputFile, Manifest, ModelRef, Redaction, RejectTally, RunAccounting, SkippedFile, Timings,
 };
-use crate::write::parquet_table::TableWriter;
 use crate::write::{schema, tables};
 
 /// Everything a run needs, built once from the command line and handed down.
@@ -73,6 +82,16 @@ pub struct RunConfig {
     pub segment_rules: SegmentRules,
     /// Draw a progress bar (only ever on a terminal).
     pub progress: bool,
+    /// Split the tables keyed by visit into Hive-style folders.
+    pub partition_by: Option<PartitionBy>,
+    /// Add this run's part files beside the output directory's instead of replacing them.
+    pub append: bool,
+    /// The `run_id` of every row; a fresh one (time and random suffix) when `None`.
+    pub run_id: Option<String>,
+    /// Largest share of an input's records that may be rejected before the run fails.
+    pub max_reject_rate: f64,
+    /// Set to a signal number (e.g. by a SIGINT handler) to stop the run between batches.
+    pub stop: Option<Arc<AtomicUsize>>,
 }
 
 impl Default for RunConfig {
@@ -99,12 +118,24 @@ impl Default for RunConfig {
             max_text_chars: 100_000,
             segment_rules: SegmentRules::default(),
             progress: true,
+            partition_by: None,
+            append: false,
+            run_id: None,
+            max_reject_rate: DEFAULT_MAX_REJECT_RATE,
+            stop: None,
         }
     }
 }
 
-/// Output files, in the order they are committed (the manifest last).
-pub const OUTPUTS: [&str; 8] = [
+/// Default of `--max-reject-rate`.
+pub const DEFAULT_MAX_REJECT_RATE: f64 = 0.5;
+
+/// The run's manifest, at the top of the output directory.
+pub const MANIFEST: &str = "_manifest.json";
+
+/// Outputs of the layout before table folders (one file per table), removed when a run
+/// replaces the directory's outputs.
+const OBSOLETE_OUTPUTS: [&str; 8] = [
     "segments.parquet",
     "turns.parquet",
     "aspects.parquet",
@@ -289,12 +320,14 @@ fn progress_bar(enabled: bool) -> ProgressBar {
     pb
 }
 
-/// Rejects on their way to `rejects.parquet`, their raw content redacted like any text.
+/// Rejects on their way to the `rejects` table, their raw content redacted like any
+/// text, their reasons tallied per input.
 struct RejectSink<'a> {
-    writer: TableWriter,
+    sink: TableSink,
+    stamp: &'a RunStamp,
     redactor: Option<&'a Redactor>,
     redactions: RedactionCounts,
-    rows: u64,
+    tally: RejectTally,
 }
 
 impl RejectSink<'_> {
@@ -305,6 +338,7 @@ impl RejectSink<'_> {
         let rejects: Vec<Reject> = rejects
             .into_iter()
             .map(|mut r| {
+                self.tally.add(r.input.as_str(), &r.reason);
                 if let Some(red) = self.redactor {
                     let (raw, c) = red.redact(&r.raw);
                     self.redactions.add(&c);
@@ -313,8 +347,7 @@ impl RejectSink<'_> {
                 r
             })
             .collect();
-        self.rows += rejects.len() as u64;
-        self.writer.write(&tables::rejects(&rejects)?)
+        self.sink.write(&tables::rejects(&rejects, self.stamp)?)
     }
 }
 
@@ -337,18 +370,110 @@ fn prepare_batch<I: Send, P: Send>(
         .collect()
 }
 
+/// The stop request, if any: the signal number a handler stored in `cfg.stop`.
+fn check_stop(cfg: &RunConfig) -> Result<()> {
+    match cfg.stop.as_ref().map(|s| s.load(Ordering::SeqCst)) {
+        Some(signal) if signal != 0 => Err(RunError::Interrupted { signal: signal as i32 }.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The month (`YYYY-MM`) of a visit, from the visits file's `visit_date`.
+fn visit_month(meta: &visits::VisitMeta) -> Option<String> {
+    let date = meta.visit_date.as_deref()?;
+    let month = date.get(..7)?;
+    let b = month.as_bytes();
+    (b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5..].iter().all(u8::is_ascii_digit))
+        .then(|| month.to_string())
+}
+
+/// In append mode, checks that the run writes what the directory's datasets already
+/// hold: the same columns and types per table, and the same partitioning.
+fn check_append(out: &Path, schemas: &[(&str, arrow::datatypes::SchemaRef)], partitioned: bool) -> Result<()> {
+    for (table, schema) in schemas {
+        let dir = out.join(table);
+        let Some(existing) = dataset::existing_schema(&dir)? else { continue };
+        let describe = |s: &arrow::datatypes::Schema| -> Vec<String> {
+            s.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect()
+        };
+        let (old, new) = (describe(&existing), describe(schema));
+        if old != new {
+            let missing: Vec<_> = old.iter().filter(|c| !new.contains(c)).collect();
+            let added: Vec<_> = new.iter().filter(|c| !old.contains(c)).collect();
+            bail!(
+                "--append: {table} in {} has other columns than this run writes (only there: {missing:?}; only in this run: {added:?}); write this run to another --out, or replace the outputs",
+                out.display()
+            );
+        }
+        let table_is_partitioned = partitioned && schema.field_with_name("visit_id").is_ok();
+        if dataset::is_partitioned(&dir) != table_is_partitioned {
+            bail!(
+                "--append: {table} in {} is {}partitioned, this run's is {}; use the same --partition-by",
+                out.display(),
+                if table_is_partitioned { "not " } else { "" },
+                if table_is_partitioned { "" } else { "not " }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A pass-through column of the visits file whose name is one of `visits`' own columns
+/// is written as `NAME_input`, so neither hides the other.
+fn rename_colliding_columns(extra: &mut [String]) {
+    let own = schema::visits(&[]);
+    for name in extra.iter_mut() {
+        while own.field_with_name(name).is_ok() {
+            name.push_str("_input");
+        }
+    }
+}
+
+/// The most frequent reasons of an input's rejects, for an error message.
+fn top_reasons(tally: &RejectTally, input: &str) -> String {
+    match tally.summary().get(input) {
+        Some(s) => s.top_reasons.iter().map(|(r, n)| format!("{n} × {r}")).collect::<Vec<_>>().join("; "),
+        None => "none".into(),
+    }
+}
+
 /// Runs the job; on success the outputs are in `cfg.out` and the manifest is returned.
+/// On failure, interruption included, `cfg.out` is left as the run found it.
 pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     if cfg.comments.is_empty() && cfg.transcripts.is_empty() {
         bail!("nothing to read: give --comments, --transcripts or both");
     }
+    if !(0.0..=1.0).contains(&cfg.max_reject_rate) {
+        bail!("--max-reject-rate {}: give a share between 0 and 1", cfg.max_reject_rate);
+    }
     let t0 = Instant::now();
-    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let started = std::time::SystemTime::now();
+    let started_at = humantime::format_rfc3339_seconds(started).to_string();
+    let run_id = match &cfg.run_id {
+        Some(id) => {
+            RunStamp::check_run_id(id)?;
+            id.clone()
+        }
+        None => RunStamp::new_run_id(started),
+    };
     let mut timings = Timings::default();
     let threads =
         if cfg.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { cfg.threads };
+
+    let comment_files: Vec<(PathBuf, Format)> = expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())?
+        .into_iter()
+        .map(|p| Format::resolve(&p, cfg.comments_format).map(|f| (p, f)))
+        .collect::<Result<_, _>>()?;
+    let transcript_files: Vec<(PathBuf, TranscriptFormat)> =
+        expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())?
+            .into_iter()
+            .map(|p| TranscriptFormat::resolve(&p).map(|f| (p, f)))
+            .collect::<Result<_, _>>()?;
+    let skipped_files: Vec<SkippedFile> = Vec::new();
+
     let classifier =
         classify::load(cfg.model.as_deref(), &classify::LoadOptions { ort_lib: cfg.ort_lib.clone(), threads })?;
+    let stamp = RunStamp { run_id: run_id.clone(), model_id: classifier.id().to_string() };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start worker threads")?;
     let model_redactor = Redactor::new();
     let redactor = cfg.redact.then_some(&model_redactor);
@@ -362,30 +487,14 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     };
     let mut redactions = RedactionCounts::default();
 
-    let comment_files: Vec<(PathBuf, Format)> = expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())?
-        .into_iter()
-        .map(|p| Format::resolve(&p, cfg.comments_format).map(|f| (p, f)))
-        .collect::<Result<_, _>>()?;
-    let transcript_files: Vec<(PathBuf, TranscriptFormat)> =
-        expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())?
-            .into_iter()
-            .map(|p| TranscriptFormat::resolve(&p).map(|f| (p, f)))
-            .collect::<Result<_, _>>()?;
-
-    let staging = Staging::new(&cfg.out)?;
-    let mut rejects = RejectSink {
-        writer: TableWriter::create(&staging.path("rejects.parquet"), schema::rejects())?,
-        redactor,
-        redactions: RedactionCounts::default(),
-        rows: 0,
-    };
-
-    // Visits and checklist are small next to the comments: read them whole.
+    // Visits and checklist are small next to the comments: read them whole, first, so
+    // the visits' months are known before any row is written.
     let t = Instant::now();
     let mut visits = match &cfg.visits {
         Some(p) => visits::read(p, Format::resolve(p, cfg.visits_format)?, &cfg.columns)?,
         None => Visits::default(),
     };
+    rename_colliding_columns(&mut visits.extra_columns);
     if let Some(r) = redactor {
         for meta in visits.by_id.values_mut() {
             for value in meta.extra.iter_mut().flatten() {
@@ -395,8 +504,17 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
             }
         }
     }
-    rejects.write(std::mem::take(&mut visits.rejects))?;
     timings.read_visits_ms = t.elapsed().as_millis() as u64;
+    let partitioning = cfg.partition_by.map(|by| {
+        Arc::new(Partitioning {
+            by,
+            of_visit: visits
+                .by_id
+                .iter()
+                .filter_map(|(id, m)| visit_month(m).map(|month| (id.clone(), month)))
+                .collect(),
+        })
+    });
 
     let t = Instant::now();
     let criteria = match &cfg.criteria {
@@ -413,34 +531,61 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         )?,
         None => checklist::Checklist::default(),
     };
+    timings.read_checklist_ms = t.elapsed().as_millis() as u64;
+
+    let table_schemas = [
+        ("segments", schema::segments()),
+        ("turns", schema::turns()),
+        ("aspects", schema::aspects()),
+        ("comments", schema::comments()),
+        ("visits", schema::visits(&visits.extra_columns)),
+        ("checklist", schema::checklist()),
+        ("rejects", schema::rejects()),
+    ];
+    if cfg.append {
+        check_append(&cfg.out, &table_schemas, partitioning.is_some())?;
+    }
+    let staging = Staging::new(&cfg.out, &run_id)?;
+    for stale in &staging.removed_stale {
+        eprintln!("irritant: removed {}, left by an interrupted run", stale.display());
+    }
+    let sink = |name: &'static str| -> Result<TableSink> {
+        let schema = table_schemas.iter().find(|(n, _)| *n == name).expect("a run table").1.clone();
+        TableSink::create(staging.dir(), name, schema, &stamp, partitioning.clone())
+    };
+    let mut rejects = RejectSink {
+        sink: sink("rejects")?,
+        stamp: &stamp,
+        redactor,
+        redactions: RedactionCounts::default(),
+        tally: RejectTally::default(),
+    };
+    rejects.write(std::mem::take(&mut visits.rejects))?;
     let checklist_rejected = checklist.rejects.len() as u64;
     rejects.write(std::mem::take(&mut checklist.rejects))?;
-    let mut checklist_writer = TableWriter::create(&staging.path("checklist.parquet"), schema::checklist())?;
-    checklist_writer.write(&tables::checklist(&checklist.answers)?)?;
-    let checklist_rows = checklist_writer.finish()?;
-    timings.read_checklist_ms = t.elapsed().as_millis() as u64;
+    let mut checklist_sink = sink("checklist")?;
+    checklist_sink.write(&tables::checklist(&checklist.answers, &stamp)?)?;
+    let checklist_table = checklist_sink.finish(staging.dir())?;
 
     // Comments, streamed.
     let t = Instant::now();
     let source_names: Vec<String> = comment_files.iter().map(|(p, _)| p.display().to_string()).collect();
     let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars);
-    let segments_writer = TableWriter::create(&staging.path("segments.parquet"), schema::segments())?;
-    let comments_writer = TableWriter::create(&staging.path("comments.parquet"), schema::comments())?;
-    let aspects_writer = TableWriter::create(&staging.path("aspects.parquet"), schema::aspects())?;
+    let (segments_sink, comments_sink, aspects_sink) = (sink("segments")?, sink("comments")?, sink("aspects")?);
     let mut comment_acc = Accounting::default();
     let pb = progress_bar(cfg.progress);
     let batch_size = cfg.batch_size.max(1);
     // Tables are built and written on their own thread while the next batch is read and
     // classified: writing is sequential, and would otherwise leave the workers idle.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ProcessedComment>>(1);
+    let stamp_ref = &stamp;
     let write_comments = |rx: std::sync::mpsc::Receiver<Vec<ProcessedComment>>| -> Result<_> {
-        let (mut segments_writer, mut comments_writer, mut aspects_writer) =
-            (segments_writer, comments_writer, aspects_writer);
+        let (mut segments_sink, mut comments_sink, mut aspects_sink) = (segments_sink, comments_sink, aspects_sink);
         let mut comment_tallies: HashMap<String, TextTally> = HashMap::new();
         for processed in rx {
-            segments_writer.write(&tables::segments(&processed)?)?;
-            aspects_writer.write(&tables::comment_aspects(&processed)?)?;
-            comments_writer.write(&tables::comments(&processed, &source_names)?)?;
+            segments_sink.write(&tables::segments(&processed, stamp_ref)?)?;
+            aspects_sink.write(&tables::comment_aspects(&processed, stamp_ref)?)?;
+            comments_sink.write(&tables::comments(&processed, &source_names, stamp_ref)?)?;
             for p in &processed {
                 comment_tallies
                     .entry(p.comment.visit_id.clone())
@@ -448,12 +593,13 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                     .add(&TextTally::of_comment(&p.predictions));
             }
         }
-        Ok((segments_writer, comments_writer, aspects_writer, comment_tallies))
+        Ok((segments_sink, comments_sink, aspects_sink, comment_tallies))
     };
-    let (segments_writer, comments_writer, mut aspects_writer, comment_tallies) = std::thread::scope(|scope| {
+    let (segments_sink, comments_sink, mut aspects_sink, comment_tallies) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || write_comments(rx));
         let read = (|| -> Result<()> {
             loop {
+                check_stop(cfg)?;
                 let mut batch = Vec::with_capacity(batch_size);
                 let mut batch_rejects = Vec::new();
                 while batch.len() < batch_size {
@@ -488,8 +634,8 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         read?;
         written
     })?;
-    let segments = segments_writer.finish()?;
-    let comment_rows = comments_writer.finish()?;
+    let segments_table = segments_sink.finish(staging.dir())?;
+    let comments_table = comments_sink.finish(staging.dir())?;
     timings.process_comments_ms = t.elapsed().as_millis() as u64;
     comment_acc.read = stream.records_per_file.iter().sum();
 
@@ -499,7 +645,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         Some(p) => transcripts::read_visit_map(p)?,
         None => HashMap::new(),
     };
-    let mut turns_writer = TableWriter::create(&staging.path("turns.parquet"), schema::turns())?;
+    let mut turns_sink = sink("turns")?;
     let mut transcript_tallies: HashMap<String, TranscriptTally> = HashMap::new();
     let mut transcript_acc = Accounting::default();
     let mut transcript_records = Vec::with_capacity(transcript_files.len());
@@ -514,11 +660,12 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         for p in &processed {
             tallies.entry(p.transcript.visit_id.clone()).or_default().add(&TranscriptTally::of_transcript(p));
         }
-        turns_writer.write(&tables::turns(&processed)?)?;
-        aspects_writer.write(&tables::transcript_aspects(&processed)?)?;
+        turns_sink.write(&tables::turns(&processed, &stamp)?)?;
+        aspects_sink.write(&tables::transcript_aspects(&processed, &stamp)?)?;
         Ok(processed.len() as u64)
     };
     for (path, format) in &transcript_files {
+        check_stop(cfg)?;
         let records = transcripts::read_file(path, *format, &visit_map, &cfg.roles)?;
         transcript_records.push(records.len() as u64);
         let mut file_rejects = Vec::new();
@@ -545,21 +692,21 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut transcript_tallies)?;
     }
     pb.finish_and_clear();
-    let turn_rows = turns_writer.finish()?;
-    let aspect_rows = aspects_writer.finish()?;
+    let turns_table = turns_sink.finish(staging.dir())?;
+    let aspects_table = aspects_sink.finish(staging.dir())?;
     transcript_acc.read = transcript_records.iter().sum();
     timings.process_transcripts_ms = t.elapsed().as_millis() as u64;
+    check_stop(cfg)?;
 
     // Visits: the union of every source, met with the checklist.
     let t = Instant::now();
     let visit_rows = join_visits(&visits, &checklist.answers, &comment_tallies, &transcript_tallies);
-    let mut visits_writer =
-        TableWriter::create(&staging.path("visits.parquet"), schema::visits(&visits.extra_columns))?;
-    visits_writer.write(&tables::visits(&visit_rows, &visits.extra_columns)?)?;
-    let visit_table_rows = visits_writer.finish()?;
+    let mut visits_sink = sink("visits")?;
+    visits_sink.write(&tables::visits(&visit_rows, &visits.extra_columns, &stamp)?)?;
+    let visits_table = visits_sink.finish(staging.dir())?;
     redactions.add(&rejects.redactions);
-    let reject_rows = rejects.rows;
-    rejects.writer.finish()?;
+    let reject_tally = rejects.tally.clone();
+    let rejects_table = rejects.sink.finish(staging.dir())?;
     timings.join_visits_ms = t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
@@ -577,48 +724,109 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         inputs.push(input_file("visits", p, Format::resolve(p, cfg.visits_format)?.as_str(), visits.records)?);
     }
     timings.hash_inputs_ms = t.elapsed().as_millis() as u64;
-    timings.total_ms = t0.elapsed().as_millis() as u64;
 
+    let segments = segments_table.rows;
+    let turn_rows = turns_table.rows;
     let classified = segments + turn_rows;
     let classify_ms = timings.process_comments_ms + timings.process_transcripts_ms;
-    let manifest = Manifest {
+    let accounting = RunAccounting {
+        comments: comment_acc,
+        transcripts: transcript_acc,
+        checklist: Accounting {
+            read: checklist.records,
+            accepted: checklist.answers.len() as u64,
+            rejected: checklist_rejected,
+        },
+        visits: Accounting {
+            read: visits.records,
+            accepted: visits.by_id.len() as u64,
+            rejected: visits.records - visits.by_id.len() as u64,
+        },
+    };
+
+    // Data that is mostly rejected is a wrong file or a wrong mapping, not a result.
+    let text_read = accounting.comments.read + accounting.transcripts.read;
+    if accounting.comments.accepted + accounting.transcripts.accepted == 0 {
+        let reasons = ["comments", "transcripts"]
+            .iter()
+            .map(|i| format!("{i}: {}", top_reasons(&reject_tally, i)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(RunError::NothingAccepted { read: text_read, reasons: format!("Rejects — {reasons}") }.into());
+    }
+    for (input, acc) in [
+        ("comments", accounting.comments),
+        ("transcripts", accounting.transcripts),
+        ("checklist", accounting.checklist),
+        ("visits", accounting.visits),
+    ] {
+        if acc.read > 0 && acc.rejected as f64 > cfg.max_reject_rate * acc.read as f64 {
+            return Err(RunError::TooManyRejects {
+                input: input.into(),
+                rejected: acc.rejected,
+                read: acc.read,
+                max_rate: cfg.max_reject_rate,
+                reasons: top_reasons(&reject_tally, input),
+            }
+            .into());
+        }
+    }
+
+    let mut per_category = [0u64; 4];
+    for tally in comment_tallies.values() {
+        for (i, n) in tally.per_category.iter().enumerate() {
+            per_category[i] += *n as u64;
+        }
+    }
+    for tally in transcript_tallies.values() {
+        for (i, n) in tally.sentences.per_category.iter().enumerate() {
+            per_category[i] += *n as u64;
+        }
+    }
+    timings.total_ms = t0.elapsed().as_millis() as u64;
+    let mut manifest = Manifest {
         irritant_version: env!("CARGO_PKG_VERSION").to_string(),
+        run_id: run_id.clone(),
         started_at,
         model: ModelRef { id: classifier.id().to_string(), sha256: classifier.sha256().to_string() },
         threads,
+        mode: if cfg.append { "append" } else { "replace" }.into(),
+        partition_by: cfg.partition_by.map(|p| p.column().to_string()),
         inputs,
-        accounting: RunAccounting {
-            comments: comment_acc,
-            transcripts: transcript_acc,
-            checklist: Accounting {
-                read: checklist.records,
-                accepted: checklist.answers.len() as u64,
-                rejected: checklist_rejected,
-            },
-            visits: Accounting {
-                read: visits.records,
-                accepted: visits.by_id.len() as u64,
-                rejected: visits.records - visits.by_id.len() as u64,
-            },
-        },
+        skipped_files,
+        accounting,
+        rejects: reject_tally.summary(),
         outputs: vec![
-            OutputFile { file: "segments.parquet".into(), rows: segments },
-            OutputFile { file: "turns.parquet".into(), rows: turn_rows },
-            OutputFile { file: "aspects.parquet".into(), rows: aspect_rows },
-            OutputFile { file: "comments.parquet".into(), rows: comment_rows },
-            OutputFile { file: "visits.parquet".into(), rows: visit_table_rows },
-            OutputFile { file: "checklist.parquet".into(), rows: checklist_rows },
-            OutputFile { file: "rejects.parquet".into(), rows: reject_rows },
+            segments_table,
+            turns_table,
+            aspects_table,
+            comments_table,
+            visits_table,
+            checklist_table,
+            rejects_table,
         ],
         segments,
         turn_sentences: turn_rows,
+        sentences_per_category: crate::taxonomy::Irritant::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), per_category[c.index()]))
+            .collect(),
         segments_per_second: classified as f64 / (classify_ms.max(1) as f64 / 1000.0),
         redaction: Redaction::new(redactor.is_some(), &redactions),
         timings,
         peak_rss_bytes: manifest::peak_rss_bytes(),
     };
     manifest.check()?;
-    write_file_atomically(&staging.path("manifest.json"), &manifest.to_json())?;
-    staging.commit(&OUTPUTS)?;
+    let t = Instant::now();
+    std::fs::create_dir(staging.path("_runs")).context("cannot create the staging _runs folder")?;
+    write_file_atomically(&staging.path(&format!("_runs/{run_id}.json")), &manifest.to_json())?;
+    manifest.timings.write_ms = t.elapsed().as_millis() as u64;
+    write_file_atomically(&staging.path(MANIFEST), &manifest.to_json())?;
+    check_stop(cfg)?;
+    let mut names: Vec<&str> = schema::RUN_TABLES.to_vec();
+    names.extend(["_runs", MANIFEST]);
+    let (mode, obsolete): (CommitMode, &[&str]) =
+        if cfg.append { (CommitMode::Append, &[]) } else { (CommitMode::Replace, &OBSOLETE_OUTPUTS) };
+    staging.commit(&names, obsolete, mode)?;
     Ok(manifest)
 }

@@ -1,0 +1,187 @@
+//! `irritant.toml`: the settings of `irritant run` in a file, so a team's job is one
+//! reviewed file rather than a long command line.
+//!
+//! The file holds a `[run]` table whose keys are the long flags of `irritant run`, with
+//! `-` or `_` alike (`max_reject_rate = 0.2`, `comments = ["exports/a.csv",
+//! "exports/b.csv"]`, `no_redact = true`). It is read from `--config FILE`, else from
+//! `irritant.toml` in the current directory when there is one. Flags given on the command
+//! line win over the file, a repeatable flag included (the command line's values replace
+//! the file's). Relative paths in the file are relative to the file's folder. An unknown
+//! key is an error that lists the valid ones.
+//!
+//! The file is turned into command-line arguments placed before the user's, so there is
+//! one parser, one set of defaults and one validation for both.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::ArgAction;
+
+/// The default config file, looked for in the current directory.
+pub const DEFAULT_FILE: &str = "irritant.toml";
+
+/// A config file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {reason}")]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub reason: String,
+}
+
+/// The config file `argv` asks for (`--config FILE` after the subcommand), else
+/// `irritant.toml` in the current directory if present.
+pub fn locate(argv: &[OsString]) -> Option<PathBuf> {
+    let mut it = argv.iter().skip_while(|a| a.as_os_str() != "run").skip(1);
+    while let Some(a) = it.next() {
+        let s = a.to_string_lossy();
+        if s == "--config" {
+            return it.next().map(PathBuf::from);
+        }
+        if let Some(v) = s.strip_prefix("--config=") {
+            return Some(PathBuf::from(v));
+        }
+    }
+    let default = PathBuf::from(DEFAULT_FILE);
+    default.is_file().then_some(default)
+}
+
+/// The flags the user gave after the subcommand, by long name.
+fn given_flags(args: &[OsString]) -> Vec<String> {
+    args.iter()
+        .filter_map(|a| a.to_str())
+        .filter_map(|a| a.strip_prefix("--"))
+        .map(|a| a.split('=').next().unwrap_or(a).to_string())
+        .collect()
+}
+
+fn toml_scalar(v: &toml::Value) -> Option<String> {
+    match v {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether an argument takes a path (its value name says so).
+fn takes_path(arg: &clap::Arg) -> bool {
+    arg.get_value_names().is_some_and(|names| names.iter().any(|n| matches!(n.as_str(), "PATH" | "FILE" | "DIR")))
+}
+
+/// `argv` with the config file's settings for `irritant run` inserted after the
+/// subcommand, where the command line does not give them. `cmd` is the whole command
+/// (for the flags of `run`); returns `argv` unchanged for other subcommands.
+pub fn merge(cmd: &clap::Command, argv: Vec<OsString>, file: &Path) -> Result<Vec<OsString>, ConfigError> {
+    let err = |reason: String| ConfigError { file: file.to_path_buf(), reason };
+    let Some(run_at) = argv.iter().position(|a| a.as_os_str() == "run") else { return Ok(argv) };
+    let text = std::fs::read_to_string(file).map_err(|e| err(format!("cannot read: {e}")))?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {e}")))?;
+    if let Some(other) = doc.keys().find(|k| k.as_str() != "run") {
+        return Err(err(format!("unknown table or key {other:?}: settings go in a [run] table")));
+    }
+    let Some(run) = doc.get("run") else { return Ok(argv) };
+    let run = run.as_table().ok_or_else(|| err("`run` must be a table ([run])".into()))?;
+    let run_cmd = cmd.find_subcommand("run").expect("irritant has a run subcommand");
+    let base = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let given = given_flags(&argv[run_at + 1..]);
+    let valid: Vec<&str> =
+        run_cmd.get_arguments().filter_map(|a| a.get_long()).filter(|l| *l != "config" && *l != "help").collect();
+    let mut injected: Vec<OsString> = Vec::new();
+    for (key, value) in run {
+        let long = key.replace('_', "-");
+        let Some(arg) = run_cmd.get_arguments().find(|a| a.get_long() == Some(long.as_str()) && long != "config")
+        else {
+            return Err(err(format!("unknown setting {key:?} in [run]; valid: {}", valid.join(", "))));
+        };
+        if given.contains(&long) {
+            continue;
+        }
+        let values: Vec<&toml::Value> = match value {
+            toml::Value::Array(items) => items.iter().collect(),
+            v => vec![v],
+        };
+        if values.len() > 1 && !matches!(arg.get_action(), ArgAction::Append) {
+            return Err(err(format!("{key}: takes one value, not a list")));
+        }
+        for v in values {
+            let s = toml_scalar(v).ok_or_else(|| err(format!("{key}: expected a string, number or boolean")))?;
+            match arg.get_action() {
+                ArgAction::SetTrue => match v {
+                    toml::Value::Boolean(true) => injected.push(format!("--{long}").into()),
+                    toml::Value::Boolean(false) => {}
+                    _ => return Err(err(format!("{key}: expected true or false"))),
+                },
+                _ => {
+                    let s = if takes_path(arg) && Path::new(&s).is_relative() {
+                        base.join(&s).display().to_string()
+                    } else {
+                        s
+                    };
+                    injected.push(format!("--{long}={s}").into());
+                }
+            }
+        }
+    }
+    let mut out = argv[..=run_at].to_vec();
+    out.extend(injected);
+    out.extend(argv[run_at + 1..].iter().cloned());
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{Arg, Command};
+
+    fn cmd() -> Command {
+        Command::new("irritant").subcommand(
+            Command::new("run")
+                .arg(Arg::new("comments").long("comments").value_name("PATH").action(ArgAction::Append))
+                .arg(Arg::new("threads").long("threads"))
+                .arg(Arg::new("no-redact").long("no-redact").action(ArgAction::SetTrue))
+                .arg(Arg::new("config").long("config").value_name("FILE")),
+        )
+    }
+
+    fn merged(toml: &str, args: &[&str]) -> Result<Vec<String>, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("irritant.toml");
+        std::fs::write(&file, toml).unwrap();
+        let argv = args.iter().map(OsString::from).collect();
+        merge(&cmd(), argv, &file).map(|v| {
+            v.into_iter().map(|a| a.to_string_lossy().replace(&dir.path().display().to_string(), "CFG")).collect()
+        })
+    }
+
+    #[test]
+    fn settings_become_flags_before_the_users() {
+        let out = merged(
+            "[run]\ncomments = [\"a.csv\", \"/abs/b.csv\"]\nthreads = 2\nno_redact = true\n",
+            &["irritant", "run", "--threads", "4"],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            vec!["irritant", "run", "--comments=CFG/a.csv", "--comments=/abs/b.csv", "--no-redact", "--threads", "4"]
+        );
+    }
+
+    #[test]
+    fn a_flag_on_the_command_line_replaces_a_repeatable_setting() {
+        let out = merged("[run]\ncomments = [\"a.csv\"]\n", &["irritant", "run", "--comments=x.csv"]).unwrap();
+        assert_eq!(out, vec!["irritant", "run", "--comments=x.csv"]);
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_shapes_are_errors() {
+        let e = merged("[run]\nthread = 2\n", &["irritant", "run"]).unwrap_err().reason;
+        assert!(e.contains("unknown setting \"thread\"") && e.contains("threads"), "{e}");
+        let e = merged("threads = 2\n", &["irritant", "run"]).unwrap_err().reason;
+        assert!(e.contains("[run]"), "{e}");
+        let e = merged("[run]\nthreads = [1, 2]\n", &["irritant", "run"]).unwrap_err().reason;
+        assert!(e.contains("one value"), "{e}");
+        let e = merged("[run]\nno_redact = \"yes\"\n", &["irritant", "run"]).unwrap_err().reason;
+        assert!(e.contains("true or false"), "{e}");
+    }
+}

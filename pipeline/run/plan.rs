@@ -1,0 +1,170 @@
+//! `irritant run --dry-run`: what a run would read and with what, without reading it:
+//! the files (directories expanded, with the files skipped), their formats and an
+//! estimate of their records, the column mapping, the model and the output layout.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::RunConfig;
+use crate::classify;
+use crate::ingest::transcripts::TranscriptFormat;
+use crate::ingest::{expand_paths, Format};
+
+/// One input file as a run would read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedFile {
+    pub input: String,
+    pub path: String,
+    pub format: String,
+    pub bytes: u64,
+    /// Records (rows, lines), exact for Parquet and for text files read to the end,
+    /// extrapolated from the first MiB for large text files; `None` when unknown.
+    pub records: Option<u64>,
+    pub exact: bool,
+}
+
+/// What a run would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub files: Vec<PlannedFile>,
+    /// `TABLE.FIELD = name in the files`, for the fields remapped with `--column`.
+    pub columns: Vec<String>,
+    pub model: String,
+    pub out: String,
+    pub mode: String,
+    pub partition_by: Option<String>,
+    pub threads: usize,
+}
+
+/// Text files up to this size are counted to the end.
+const COUNT_WHOLE: u64 = 64 << 20;
+
+/// Records of a file: Parquet's row count from its footer; for text, lines (minus a CSV
+/// header), counted or extrapolated from the first MiB.
+fn estimate(path: &Path, format: Option<Format>) -> Result<(Option<u64>, bool)> {
+    let bytes = std::fs::metadata(path)?.len();
+    if format == Some(Format::Parquet) {
+        let file = std::fs::File::open(path)?;
+        let Ok(reader) = parquet::file::serialized_reader::SerializedFileReader::new(file) else {
+            return Ok((None, false));
+        };
+        use parquet::file::reader::FileReader;
+        return Ok((Some(reader.metadata().file_metadata().num_rows().max(0) as u64), true));
+    }
+    let header = u64::from(format == Some(Format::Csv));
+    let mut reader = BufReader::new(std::fs::File::open(path)?);
+    if bytes <= COUNT_WHOLE {
+        let mut lines = 0u64;
+        let mut buf = Vec::new();
+        while reader.read_until(b'\n', &mut buf)? > 0 {
+            if buf.iter().any(|b| !b.is_ascii_whitespace()) {
+                lines += 1;
+            }
+            buf.clear();
+        }
+        return Ok((Some(lines.saturating_sub(header)), true));
+    }
+    let mut head = Vec::new();
+    reader.take(1 << 20).read_to_end(&mut head)?;
+    let lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
+    if lines == 0 {
+        return Ok((None, false));
+    }
+    Ok((Some((bytes * lines / head.len() as u64).saturating_sub(header)), false))
+}
+
+/// Works out what `cfg` would read, without reading it.
+pub fn plan(cfg: &RunConfig) -> Result<Plan> {
+    let mut files = Vec::new();
+    for p in expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())? {
+        let format = Format::resolve(&p, cfg.comments_format)?;
+        files.push(planned("comments", &p, format.as_str(), Some(format))?);
+    }
+    for p in expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())? {
+        let format = TranscriptFormat::resolve(&p)?;
+        let as_rows = (format == TranscriptFormat::Jsonl).then_some(Format::Jsonl);
+        files.push(planned("transcripts", &p, format.as_str(), as_rows)?);
+    }
+    for (input, path, forced) in [
+        ("checklist", &cfg.checklist, cfg.checklist_format),
+        ("criteria", &cfg.criteria, None),
+        ("visits", &cfg.visits, cfg.visits_format),
+        ("transcript_map", &cfg.transcript_map, Some(Format::Csv)),
+    ] {
+        if let Some(p) = path {
+            let format = Format::resolve(p, forced)?;
+            files.push(planned(input, p, format.as_str(), Some(format))?);
+        }
+    }
+    let model = match cfg.model.as_deref() {
+        None => format!("{} (embedded)", classify::DEFAULT_MODEL),
+        Some(name) if name == classify::DEFAULT_MODEL => format!("{name} (embedded)"),
+        Some(name) => {
+            let (base, variant) = classify::split_variant(name);
+            let dir = classify::model_dir(base)?;
+            format!("{name} ({}{})", dir.display(), variant.map(|v| format!(", variant {v}")).unwrap_or_default())
+        }
+    };
+    Ok(Plan {
+        files,
+        columns: cfg.columns.remapped(),
+        model,
+        out: cfg.out.display().to_string(),
+        mode: if cfg.append { "append" } else { "replace" }.into(),
+        partition_by: cfg.partition_by.map(|p| p.column().to_string()),
+        threads: cfg.threads,
+    })
+}
+
+fn planned(input: &str, path: &Path, format: &str, rows: Option<Format>) -> Result<PlannedFile> {
+    let bytes = std::fs::metadata(path)?.len();
+    let (records, exact) = match rows {
+        Some(f) => estimate(path, Some(f))?,
+        // A speaker-prefixed, WebVTT or SRT file is one transcript.
+        None => (Some(1), true),
+    };
+    Ok(PlannedFile {
+        input: input.into(),
+        path: path.display().to_string(),
+        format: format.into(),
+        bytes,
+        records,
+        exact,
+    })
+}
+
+impl Plan {
+    /// The plan as lines for a terminal.
+    pub fn render(&self) -> String {
+        let mut s = String::from("irritant run --dry-run: nothing is read beyond the estimates, nothing written\n");
+        s.push_str("inputs:\n");
+        for f in &self.files {
+            let records = match (f.records, f.exact) {
+                (Some(n), true) => format!("{n} records"),
+                (Some(n), false) => format!("about {n} records"),
+                (None, _) => "records unknown".into(),
+            };
+            s.push_str(&format!(
+                "  {:<14} {:<8} {:>12} bytes  {:<18} {}\n",
+                f.input, f.format, f.bytes, records, f.path
+            ));
+        }
+        if self.columns.is_empty() {
+            s.push_str("columns: the default names (see README, Inputs)\n");
+        } else {
+            s.push_str(&format!("columns: {}\n", self.columns.join(", ")));
+        }
+        s.push_str(&format!("model: {}\n", self.model));
+        s.push_str(&format!(
+            "output: {} ({}{}), {} threads (0: one per core)\n",
+            self.out,
+            self.mode,
+            self.partition_by.as_deref().map(|p| format!(", partitioned by {p}")).unwrap_or_default(),
+            self.threads
+        ));
+        s
+    }
+}
