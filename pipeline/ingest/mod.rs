@@ -8,6 +8,7 @@
 
 pub mod checklist;
 pub mod comments;
+pub mod dates;
 pub mod rows;
 pub mod transcripts;
 pub mod visits;
