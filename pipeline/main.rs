@@ -134,6 +134,10 @@ struct RunArgs {
     /// A column's name in the input when it differs: TABLE.FIELD=NAME, e.g. comments.text=verbatim; repeatable.
     #[arg(long = "column", value_name = "TABLE.FIELD=NAME")]
     columns: Vec<String>,
+    /// Date format of comments.created_at and visits.visit_date, tried before the built-in ones (ISO 8601,
+    /// dd/mm/yyyy, day month-name year): chrono strftime syntax, e.g. "%m/%d/%Y %H:%M".
+    #[arg(long, value_name = "FMT")]
+    date_format: Option<String>,
     /// Comments per processing batch.
     #[arg(long, default_value_t = 4096)]
     batch_size: usize,
@@ -255,6 +259,7 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         visits: a.visits,
         visits_format: a.visits_format,
         columns,
+        date_format: a.date_format,
         out: a.out,
         model: a.model,
         threads: a.threads,

@@ -20,6 +20,7 @@ use crate::classify::{self, Classifier, Prediction, SegmentInput};
 use crate::digest::sha256_file;
 use crate::ingest::checklist::{self, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
+use crate::ingest::dates::DateParser;
 use crate::ingest::transcripts::{self, RoleMap, Transcript, TranscriptFormat, TranscriptRecord};
 use crate::ingest::visits::{self, Visits};
 use crate::ingest::{expand_paths, ColumnNames, Format, InputKind, Reject};
@@ -59,6 +60,8 @@ pub struct RunConfig {
     pub visits: Option<PathBuf>,
     pub visits_format: Option<Format>,
     pub columns: ColumnNames,
+    /// Date format (chrono strftime syntax) tried before the built-in ones.
+    pub date_format: Option<String>,
     pub out: PathBuf,
     /// Model name or directory; `None` for the embedded default.
     pub model: Option<String>,
@@ -91,6 +94,7 @@ impl Default for RunConfig {
             visits: None,
             visits_format: None,
             columns: ColumnNames::default(),
+            date_format: None,
             out: PathBuf::from("out"),
             model: None,
             threads: 0,
@@ -342,6 +346,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     if cfg.comments.is_empty() && cfg.transcripts.is_empty() {
         bail!("nothing to read: give --comments, --transcripts or both");
     }
+    let dates = DateParser::new(cfg.date_format.as_deref()).map_err(anyhow::Error::msg)?;
     let t0 = Instant::now();
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut timings = Timings::default();
@@ -383,7 +388,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // Visits and checklist are small next to the comments: read them whole.
     let t = Instant::now();
     let mut visits = match &cfg.visits {
-        Some(p) => visits::read(p, Format::resolve(p, cfg.visits_format)?, &cfg.columns)?,
+        Some(p) => visits::read(p, Format::resolve(p, cfg.visits_format)?, &cfg.columns, &dates)?,
         None => Visits::default(),
     };
     if let Some(r) = redactor {
@@ -423,7 +428,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // Comments, streamed.
     let t = Instant::now();
     let source_names: Vec<String> = comment_files.iter().map(|(p, _)| p.display().to_string()).collect();
-    let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars);
+    let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars, dates);
     let segments_writer = TableWriter::create(&staging.path("segments.parquet"), schema::segments())?;
     let comments_writer = TableWriter::create(&staging.path("comments.parquet"), schema::comments())?;
     let aspects_writer = TableWriter::create(&staging.path("aspects.parquet"), schema::aspects())?;

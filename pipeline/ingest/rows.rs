@@ -12,8 +12,10 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, StringArray};
-use arrow::datatypes::DataType;
+use arrow::array::{Array, ArrayRef, AsArray, BinaryArray, StringArray};
+use arrow::datatypes::{DataType, Date32Type, Int64Type, TimeUnit};
+use arrow::error::ArrowError;
+use arrow::temporal_conversions;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
@@ -66,7 +68,7 @@ enum Inner {
     },
     Parquet {
         reader: ParquetRecordBatchReader,
-        columns: Vec<Option<StringArray>>,
+        columns: Vec<Option<TextColumn>>,
         next: usize,
         len: usize,
     },
@@ -122,6 +124,91 @@ fn non_empty(s: String) -> Option<String> {
     } else {
         Some(s)
     }
+}
+
+/// A Parquet column, value by value as text.
+enum TextColumn {
+    /// Strings, and every type rendered as text (numbers, booleans, dates, timestamps).
+    Text(StringArray),
+    /// Byte arrays without the string annotation, decoded like CSV fields.
+    Bytes(BinaryArray),
+}
+
+impl TextColumn {
+    /// Value `i` and whether its bytes had to be decoded as Windows-1252; `None` for null.
+    fn value(&self, i: usize) -> Option<(String, bool)> {
+        match self {
+            TextColumn::Text(a) => a.is_valid(i).then(|| (a.value(i).to_string(), false)),
+            TextColumn::Bytes(a) => a.is_valid(i).then(|| decode_bytes(a.value(i))),
+        }
+    }
+}
+
+/// A timestamp as RFC 3339 text the date parser reads back: in UTC with `Z` when the
+/// column has a time zone (Arrow stores those instants in UTC), without an offset when it
+/// has none (a naive time, which the parser reads as UTC too). `None` out of range.
+fn render_timestamp(value: i64, unit: TimeUnit, zoned: bool) -> Option<String> {
+    let dt = match unit {
+        TimeUnit::Second => temporal_conversions::timestamp_s_to_datetime(value),
+        TimeUnit::Millisecond => temporal_conversions::timestamp_ms_to_datetime(value),
+        TimeUnit::Microsecond => temporal_conversions::timestamp_us_to_datetime(value),
+        TimeUnit::Nanosecond => temporal_conversions::timestamp_ns_to_datetime(value),
+    }?;
+    Some(dt.format(if zoned { "%Y-%m-%dT%H:%M:%S%.fZ" } else { "%Y-%m-%dT%H:%M:%S%.f" }).to_string())
+}
+
+/// Reads a Parquet column as text: strings as they are, byte arrays to be decoded, dates
+/// as `YYYY-MM-DD`, timestamps as RFC 3339 ([`render_timestamp`]), anything else through
+/// Arrow's cast to text (numbers, booleans, decimals). A value out of range is written as
+/// its raw number, which the date parser then rejects with the row.
+fn text_column(col: &ArrayRef) -> Result<TextColumn, ArrowError> {
+    use arrow::compute::cast;
+    let is_binary = |t: &DataType| {
+        matches!(t, DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_))
+    };
+    let text = match col.data_type() {
+        t if is_binary(t) => return Ok(TextColumn::Bytes(cast(col, &DataType::Binary)?.as_binary::<i32>().clone())),
+        DataType::Dictionary(_, v) if is_binary(v) => {
+            return Ok(TextColumn::Bytes(cast(col, &DataType::Binary)?.as_binary::<i32>().clone()))
+        }
+        DataType::Timestamp(unit, tz) => {
+            let (unit, zoned) = (*unit, tz.is_some());
+            let values = cast(col, &DataType::Int64)?;
+            values
+                .as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| v.map(|v| render_timestamp(v, unit, zoned).unwrap_or_else(|| v.to_string())))
+                .collect::<StringArray>()
+        }
+        DataType::Date32 => col
+            .as_primitive::<Date32Type>()
+            .iter()
+            .map(|v| {
+                v.map(|v| {
+                    temporal_conversions::date32_to_datetime(v)
+                        .map_or_else(|| v.to_string(), |d| d.format("%Y-%m-%d").to_string())
+                })
+            })
+            .collect::<StringArray>(),
+        DataType::Date64 => {
+            let values = cast(col, &DataType::Int64)?;
+            values
+                .as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| {
+                    v.map(|v| {
+                        let whole_day = v.rem_euclid(86_400_000) == 0;
+                        temporal_conversions::date64_to_datetime(v).map_or_else(
+                            || v.to_string(),
+                            |d| d.format(if whole_day { "%Y-%m-%d" } else { "%Y-%m-%dT%H:%M:%S%.f" }).to_string(),
+                        )
+                    })
+                })
+                .collect::<StringArray>()
+        }
+        _ => cast(col, &DataType::Utf8)?.as_string::<i32>().clone(),
+    };
+    Ok(TextColumn::Text(text))
 }
 
 impl RowReader {
@@ -280,17 +367,12 @@ impl RowReader {
                             columns.push(None);
                             continue;
                         };
-                        let text = arrow::compute::cast(col, &DataType::Utf8).map_err(|e| {
+                        let text = text_column(col).map_err(|e| {
                             InputError::new(
                                 Location::file(path),
                                 format!("column {name:?} of type {} cannot be read as text: {e}", col.data_type()),
                             )
                         })?;
-                        let text = text
-                            .as_any()
-                            .downcast_ref::<StringArray>()
-                            .expect("cast to Utf8 gives a StringArray")
-                            .clone();
                         columns.push(Some(text));
                     }
                     *next = 0;
@@ -299,10 +381,13 @@ impl RowReader {
                 let i = *next;
                 *next += 1;
                 self.row += 1;
+                let mut invalid = false;
                 let fields: Vec<Option<String>> = columns
                     .iter()
                     .map(|c| {
-                        c.as_ref().filter(|c| c.is_valid(i)).and_then(|c| non_empty(c.value(i).trim().to_string()))
+                        let (value, bad) = c.as_ref()?.value(i)?;
+                        invalid |= bad;
+                        non_empty(value.trim().to_string())
                     })
                     .collect();
                 let raw = self
@@ -312,8 +397,125 @@ impl RowReader {
                     .map(|(n, f)| format!("{n}={}", f.as_deref().unwrap_or("")))
                     .collect::<Vec<_>>()
                     .join("; ");
-                Ok(Some(Item::Record(Record { row: self.row, fields, invalid_utf8: false, raw })))
+                Ok(Some(Item::Record(Record { row: self.row, fields, invalid_utf8: invalid, raw })))
             }
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{
+        BinaryArray, BooleanArray, Date32Array, Date64Array, Float64Array, Int64Array, RecordBatch,
+        TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray,
+    };
+    use parquet::arrow::ArrowWriter;
+
+    use super::*;
+
+    /// Writes `batch` as a Parquet file at `path`.
+    pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) {
+        let mut w = ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
+        w.write(batch).unwrap();
+        w.close().unwrap();
+    }
+
+    /// Every record of a file (malformed ones as `Err(reason)`).
+    pub(crate) fn read_all(path: &Path, format: Format, columns: &Columns) -> Vec<Result<Record, String>> {
+        let mut r = RowReader::open(path, format, columns).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        while let Some(item) = r.next_item().unwrap() {
+            out.push(match item {
+                Item::Record(rec) => Ok(rec),
+                Item::Malformed { reason, .. } => Err(reason),
+            });
+        }
+        out
+    }
+
+    fn named(wanted: &[&str]) -> Columns {
+        Columns::Named { wanted: wanted.iter().map(|s| s.to_string()).collect(), required: vec![] }
+    }
+
+    #[test]
+    fn parquet_dates_timestamps_numbers_and_booleans_are_read_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("typed.parquet");
+        let day_ms = 86_400_000i64;
+        let batch = RecordBatch::try_from_iter([
+            ("d32", Arc::new(Date32Array::from(vec![Some(20458), None])) as ArrayRef),
+            ("d64", Arc::new(Date64Array::from(vec![20458 * day_ms, 20458 * day_ms + 3_600_000])) as ArrayRef),
+            (
+                "ts_paris",
+                Arc::new(
+                    // 2026-01-05T13:03:00Z, in a column whose zone is Europe/Paris.
+                    TimestampMillisecondArray::from(vec![1_767_618_180_000, 1_767_618_180_250])
+                        .with_timezone("Europe/Paris"),
+                ) as ArrayRef,
+            ),
+            (
+                "ts_offset",
+                Arc::new(TimestampSecondArray::from(vec![1_767_618_180, 0]).with_timezone("+01:00")) as ArrayRef,
+            ),
+            ("ts_naive", Arc::new(TimestampNanosecondArray::from(vec![1_767_618_180_123_456_789, 0])) as ArrayRef),
+            ("int", Arc::new(Int64Array::from(vec![42, -1])) as ArrayRef),
+            ("float", Arc::new(Float64Array::from(vec![3.5, 0.0])) as ArrayRef),
+            ("bool", Arc::new(BooleanArray::from(vec![true, false])) as ArrayRef),
+        ])
+        .unwrap();
+        write_parquet(&path, &batch);
+        let columns = named(&["d32", "d64", "ts_paris", "ts_offset", "ts_naive", "int", "float", "bool"]);
+        let rows: Vec<Record> = read_all(&path, Format::Parquet, &columns).into_iter().map(Result::unwrap).collect();
+        let f = |r: usize| rows[r].fields.iter().map(|f| f.as_deref()).collect::<Vec<_>>();
+        assert_eq!(
+            f(0),
+            [
+                Some("2026-01-05"),
+                Some("2026-01-05"),
+                Some("2026-01-05T13:03:00Z"),
+                Some("2026-01-05T13:03:00Z"),
+                Some("2026-01-05T13:03:00.123456789"),
+                Some("42"),
+                Some("3.5"),
+                Some("true")
+            ]
+        );
+        assert_eq!(
+            f(1)[..5],
+            [
+                None,
+                Some("2026-01-05T01:00:00"),
+                Some("2026-01-05T13:03:00.250Z"),
+                Some("1970-01-01T00:00:00Z"),
+                Some("1970-01-01T00:00:00")
+            ]
+        );
+        // What is rendered reads back as the same instant.
+        let p = crate::ingest::dates::DateParser::default();
+        assert_eq!(p.parse_timestamp(f(0)[2].unwrap()).unwrap(), 1_767_618_180_000_000);
+        assert_eq!(p.parse_timestamp(f(1)[2].unwrap()).unwrap(), 1_767_618_180_250_000);
+        assert_eq!(p.parse_timestamp(f(0)[4].unwrap()).unwrap(), 1_767_618_180_123_456);
+        assert_eq!(p.parse_date(f(0)[0].unwrap()).unwrap(), 20458);
+        assert!(rows.iter().all(|r| !r.invalid_utf8));
+    }
+
+    #[test]
+    fn parquet_binary_columns_are_decoded_like_csv_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bytes.parquet");
+        let batch = RecordBatch::try_from_iter([(
+            "text",
+            Arc::new(BinaryArray::from(vec![&b"caf\xe9 ferm\xe9"[..], "déjà".as_bytes()])) as ArrayRef,
+        )])
+        .unwrap();
+        write_parquet(&path, &batch);
+        let rows: Vec<Record> =
+            read_all(&path, Format::Parquet, &named(&["text"])).into_iter().map(Result::unwrap).collect();
+        assert_eq!(rows[0].fields[0].as_deref(), Some("café fermé"));
+        assert!(rows[0].invalid_utf8, "Windows-1252 bytes are flagged");
+        assert_eq!(rows[1].fields[0].as_deref(), Some("déjà"));
+        assert!(!rows[1].invalid_utf8);
     }
 }

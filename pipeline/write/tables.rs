@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float32Builder, Float64Builder, ListBuilder, StringBuilder, StringDictionaryBuilder,
-    StructBuilder, UInt32Builder, UInt64Builder,
+    ArrayRef, BooleanBuilder, Date32Builder, Float32Builder, Float64Builder, ListBuilder, StringBuilder,
+    StringDictionaryBuilder, StructBuilder, TimestampMicrosecondBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow::datatypes::{Fields, Int32Type};
 use arrow::record_batch::RecordBatch;
@@ -339,7 +339,7 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Resul
     let mut lang_source = Dict::new();
     let mut channel = Dict::new();
     let mut criterion = StringBuilder::new();
-    let mut created_at = StringBuilder::new();
+    let mut created_at = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
     let mut n_segments = UInt32Builder::with_capacity(n);
     let mut irritants = ListBuilder::new(StringBuilder::new());
     let mut irritant_aspects = ListBuilder::new(StringBuilder::new());
@@ -359,7 +359,7 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String]) -> Resul
         lang_source.append_value(c.lang_source.as_str());
         channel.append_option(c.comment.channel.as_deref());
         criterion.append_option(c.comment.criterion.as_deref());
-        created_at.append_option(c.comment.created_at.as_deref());
+        created_at.append_option(c.comment.created_at);
         n_segments.append_value(t.n_segments);
         push_irritants(&mut irritants, t.irritants);
         push_aspects(&mut irritant_aspects, &t.aspects, Polarity::Irritant);
@@ -402,7 +402,7 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
     let n = rows.len();
     let mut visit_id = StringBuilder::with_capacity(n, n * 8);
     let mut store_id = StringBuilder::new();
-    let mut visit_date = StringBuilder::new();
+    let mut visit_date = Date32Builder::with_capacity(n);
     let mut channel = Dict::new();
     let mut has: Vec<BooleanBuilder> = (0..4).map(|_| BooleanBuilder::with_capacity(n)).collect();
     let mut score = Float64Builder::with_capacity(n);
@@ -430,7 +430,7 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String]) -> Result<RecordBatch
         visit_id.append_value(&r.visit_id);
         let meta = r.meta.as_ref();
         store_id.append_option(meta.and_then(|m| m.store_id.as_deref()));
-        visit_date.append_option(meta.and_then(|m| m.visit_date.as_deref()));
+        visit_date.append_option(meta.and_then(|m| m.visit_date));
         channel.append_option(meta.and_then(|m| m.channel.as_deref()));
         let flags = [meta.is_some(), r.has_checklist, r.text.n_comments > 0, r.transcripts.n_transcripts > 0];
         for (b, v) in has.iter_mut().zip(flags) {
