@@ -108,18 +108,33 @@ pub fn truncate_raw(raw: &str) -> String {
 pub struct ColumnNames(HashMap<String, String>);
 
 impl ColumnNames {
-    /// Parses `TABLE.FIELD=SOURCE` pairs.
+    /// The tables whose columns can be renamed, and their fields.
+    pub const TABLES: [(&'static str, &'static [&'static str]); 3] =
+        [("comments", &comments::FIELDS), ("checklist", &checklist::FIELDS), ("visits", &visits::FIXED)];
+
+    /// Parses `TABLE.FIELD=NAME` pairs; an unknown table or field, an empty name, or a
+    /// field given two different names is an error listing what is valid.
     pub fn parse(pairs: &[String]) -> Result<Self, String> {
-        let mut map = HashMap::new();
+        let mut map: HashMap<String, String> = HashMap::new();
         for p in pairs {
             let (k, v) = p
                 .split_once('=')
-                .ok_or_else(|| format!("--column {p:?}: expected TABLE.FIELD=NAME, e.g. comments.text=verbatim"))?;
-            let (table, _) = k
+                .ok_or_else(|| format!("--column {p}: expected TABLE.FIELD=NAME, e.g. comments.text=verbatim"))?;
+            let (table, field) = k
                 .split_once('.')
-                .ok_or_else(|| format!("--column {p:?}: the key needs a table, e.g. comments.text"))?;
-            if !["comments", "checklist", "visits"].contains(&table) {
-                return Err(format!("--column {p:?}: table must be comments, checklist or visits"));
+                .ok_or_else(|| format!("--column {p}: the key needs a table, e.g. comments.text=verbatim"))?;
+            let Some((_, fields)) = Self::TABLES.iter().find(|(t, _)| *t == table) else {
+                let tables: Vec<&str> = Self::TABLES.iter().map(|(t, _)| *t).collect();
+                return Err(format!("--column {p}: unknown table {table:?}; tables: {}", tables.join(", ")));
+            };
+            if !fields.contains(&field) {
+                return Err(format!("--column {p}: unknown field {field:?} of {table}; fields: {}", fields.join(", ")));
+            }
+            if v.trim().is_empty() {
+                return Err(format!("--column {p}: the column name after `=` is empty"));
+            }
+            if let Some(previous) = map.get(k).filter(|prev| *prev != v) {
+                return Err(format!("--column {p}: {k} is already mapped to {previous:?}"));
             }
             map.insert(k.to_string(), v.to_string());
         }
@@ -166,8 +181,37 @@ mod tests {
         let c = ColumnNames::parse(&["comments.text=verbatim".into()]).unwrap();
         assert_eq!(c.get("comments", "text"), "verbatim");
         assert_eq!(c.get("comments", "visit_id"), "visit_id");
-        assert!(ColumnNames::parse(&["text=verbatim".into()]).is_err());
-        assert!(ColumnNames::parse(&["orders.text=x".into()]).is_err());
+        let err = |p: &str| ColumnNames::parse(&[p.to_string()]).unwrap_err();
+        assert_eq!(err("text=verbatim"), "--column text=verbatim: the key needs a table, e.g. comments.text=verbatim");
+        assert_eq!(
+            err("comments.text"),
+            "--column comments.text: expected TABLE.FIELD=NAME, e.g. comments.text=verbatim"
+        );
+        assert_eq!(
+            err("orders.text=x"),
+            "--column orders.text=x: unknown table \"orders\"; tables: comments, checklist, visits"
+        );
+        assert_eq!(
+            err("comments.txt=verbatim"),
+            "--column comments.txt=verbatim: unknown field \"txt\" of comments; fields: comment_id, visit_id, text, lang, channel, criterion, created_at"
+        );
+        assert_eq!(
+            err("checklist.note=x"),
+            "--column checklist.note=x: unknown field \"note\" of checklist; fields: visit_id, criterion, score, max_score, section, category"
+        );
+        assert_eq!(
+            err("visits.region=x"),
+            "--column visits.region=x: unknown field \"region\" of visits; fields: visit_id, store_id, visit_date, channel"
+        );
+        assert_eq!(err("visits.visit_id= "), "--column visits.visit_id= : the column name after `=` is empty");
+        let twice = ColumnNames::parse(&["comments.text=a".into(), "comments.text=b".into()]).unwrap_err();
+        assert_eq!(twice, "--column comments.text=b: comments.text is already mapped to \"a\"");
+        assert!(ColumnNames::parse(&["comments.text=a".into(), "comments.text=a".into()]).is_ok());
+        for (table, fields) in ColumnNames::TABLES {
+            for f in fields {
+                assert!(ColumnNames::parse(&[format!("{table}.{f}=x")]).is_ok(), "{table}.{f}");
+            }
+        }
     }
 
     #[test]
