@@ -5,6 +5,10 @@
 //! that are not valid UTF-8 instead of failing; [`comments`], [`checklist`] and [`visits`]
 //! validate those records into domain rows, and every record they cannot use becomes a
 //! [`Reject`] naming the file, the row and the reason. Nothing is dropped silently.
+//! [`dates`] reads the dates of comments and visits. Text inputs named `.gz` or `.zst` are
+//! decompressed on the fly ([`open_input`]), and a file that is something else than its
+//! name says (a spreadsheet, an archive, a PDF...) is refused with one line saying what it
+//! is.
 
 pub mod checklist;
 pub mod comments;
@@ -14,6 +18,8 @@ pub mod transcripts;
 pub mod visits;
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{InputError, Location};
@@ -27,13 +33,14 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format implied by a file name: `.csv`/`.tsv`, `.jsonl`/`.ndjson`, `.parquet`/`.pq`.
+    /// The format implied by a file name: `.csv`/`.tsv`, `.jsonl`/`.ndjson`, each optionally
+    /// compressed (`.csv.gz`, `.jsonl.zst`, see [`Compression`]), or `.parquet`/`.pq`.
     pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
+        let compressed = Compression::from_path(path) != Compression::None;
+        match format_extension(path)?.as_str() {
             "csv" | "tsv" => Some(Format::Csv),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
-            "parquet" | "pq" => Some(Format::Parquet),
+            "parquet" | "pq" if !compressed => Some(Format::Parquet),
             _ => None,
         }
     }
@@ -49,12 +56,239 @@ impl Format {
     /// `forced` when given, else the extension's format, else an error naming the file.
     pub fn resolve(path: &Path, forced: Option<Format>) -> Result<Format, InputError> {
         forced.or_else(|| Format::from_path(path)).ok_or_else(|| {
+            let compression = Compression::from_path(path);
+            let parquet = matches!(format_extension(path).as_deref(), Some("parquet" | "pq"));
             InputError::new(
                 Location::file(path),
-                "unknown file extension: expected .csv, .tsv, .jsonl, .ndjson, .parquet or .pq (or name the format with a flag)",
+                if parquet && compression != Compression::None {
+                    format!(
+                        "a {} Parquet file: Parquet compresses its own pages, decompress the file and read the .parquet",
+                        compression.as_str()
+                    )
+                } else {
+                    "unknown file extension: expected .csv, .tsv, .jsonl or .ndjson (each optionally .gz or .zst), .parquet or .pq (or name the format with a flag)".into()
+                },
             )
         })
     }
+}
+
+/// How an input file is compressed, from its last extension: `.gz` (gzip) or `.zst`
+/// (zstd). Compressed files are decompressed while they are read, never whole in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn from_path(path: &Path) -> Compression {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("gz") => Compression::Gzip,
+            Some("zst") => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+
+    /// `gzip`, `zstd` or `uncompressed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "uncompressed",
+            Compression::Gzip => "gzip-compressed",
+            Compression::Zstd => "zstd-compressed",
+        }
+    }
+}
+
+/// The file name without its compression extension: `a.csv.gz` → `a.csv`.
+pub fn uncompressed_name(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    Some(match Compression::from_path(path) {
+        Compression::None => name,
+        _ => Path::new(&name).file_stem().map_or(name.clone(), |s| s.to_string_lossy().into_owned()),
+    })
+}
+
+/// The extension that names a file's format, lower-cased: the last one, or the one
+/// before `.gz`/`.zst`.
+pub fn format_extension(path: &Path) -> Option<String> {
+    let name = uncompressed_name(path)?;
+    Some(Path::new(&name).extension()?.to_str()?.to_ascii_lowercase())
+}
+
+/// What an input file should hold, for the messages of [`open_input`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Csv,
+    Jsonl,
+    Parquet,
+    Transcript,
+}
+
+impl Expected {
+    fn what(self) -> &'static str {
+        match self {
+            Expected::Csv => "CSV",
+            Expected::Jsonl => "JSON Lines",
+            Expected::Parquet => "Parquet",
+            Expected::Transcript => "a transcript",
+        }
+    }
+
+    fn advice(self) -> &'static str {
+        match self {
+            Expected::Transcript => "export it as UTF-8 text, WebVTT, SRT or JSON Lines",
+            _ => "export the sheet as CSV (UTF-8) or Parquet",
+        }
+    }
+}
+
+impl From<Format> for Expected {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Csv => Expected::Csv,
+            Format::Jsonl => Expected::Jsonl,
+            Format::Parquet => Expected::Parquet,
+        }
+    }
+}
+
+/// File types recognised by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signature {
+    Zip,
+    Ole2,
+    Gzip,
+    Zstd,
+    Pdf,
+    Parquet,
+}
+
+/// Bytes enough to tell every [`Signature`].
+const HEAD: usize = 8;
+
+fn signature(head: &[u8]) -> Option<Signature> {
+    Some(match head {
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] | [b'P', b'K', 7, 8, ..] => Signature::Zip,
+        [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, ..] => Signature::Ole2,
+        [0x1F, 0x8B, ..] => Signature::Gzip,
+        [0x28, 0xB5, 0x2F, 0xFD, ..] => Signature::Zstd,
+        [b'%', b'P', b'D', b'F', b'-', ..] => Signature::Pdf,
+        [b'P', b'A', b'R', b'1', ..] => Signature::Parquet,
+        _ => return None,
+    })
+}
+
+/// Checks that the first bytes of a file (of its content once decompressed, when
+/// `decompressed`) are not those of a format irritant does not read as `expected`.
+fn check_signature(path: &Path, head: &[u8], expected: Expected, decompressed: bool) -> Result<(), InputError> {
+    let Some(sig) = signature(head) else {
+        return Ok(());
+    };
+    let transcript = expected == Expected::Transcript;
+    let what = expected.what();
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let is = if decompressed { "once decompressed, this is" } else { "this is" };
+    let reason = match sig {
+        Signature::Parquet if expected == Expected::Parquet => return Ok(()),
+        Signature::Zip if transcript => {
+            format!("{is} a Word or Excel document or a zip archive, not {what}; {}", expected.advice())
+        }
+        Signature::Zip => format!("{is} an Excel workbook or a zip archive, not {what}; {}", expected.advice()),
+        Signature::Ole2 if transcript => {
+            format!("{is} an old Word (.doc) or other Office document, not {what}; {}", expected.advice())
+        }
+        Signature::Ole2 => {
+            format!("{is} an old Excel workbook (.xls) or other Office document, not {what}; {}", expected.advice())
+        }
+        Signature::Pdf => format!("{is} a PDF document, not {what}; {}", expected.advice()),
+        Signature::Parquet if transcript => {
+            format!("{is} a Parquet file, not {what}; transcripts are read from text, WebVTT, SRT or JSON Lines")
+        }
+        Signature::Parquet => format!(
+            "{is} a Parquet file, not {what}; name it .parquet (or name the format with a flag, e.g. --comments-format parquet)"
+        ),
+        Signature::Gzip | Signature::Zstd if decompressed || expected == Expected::Parquet => {
+            let kind = if sig == Signature::Gzip { "gzip" } else { "zstd" };
+            format!("{is} {kind}-compressed data, not {what}")
+        }
+        Signature::Gzip | Signature::Zstd => {
+            let (kind, ext) = if sig == Signature::Gzip { ("gzip", "gz") } else { ("zstd", "zst") };
+            let plain = if transcript { "a plain transcript".to_string() } else { format!("plain {what}") };
+            format!("{is} {kind}-compressed data, not {plain}; rename it {name}.{ext} to have it decompressed")
+        }
+    };
+    Err(InputError::new(Location::file(path), reason))
+}
+
+/// Reads up to [`HEAD`] bytes, fewer only at the end of the stream.
+fn read_head(reader: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD);
+    reader.take(HEAD as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Opens an input file as a stream of its (decompressed) bytes, after checking from its
+/// first bytes that it is not something else: a spreadsheet or zip archive, an old Office
+/// document, a PDF, Parquet where text is expected, compressed data under a plain name,
+/// or plain data under a `.gz`/`.zst` name. Each is an error naming the file and what it
+/// is.
+pub fn open_input(path: &Path, expected: Expected) -> Result<Box<dyn BufRead + Send>, InputError> {
+    let loc = || Location::file(path);
+    let mut file = File::open(path).map_err(|e| InputError::new(loc(), format!("cannot open: {e}")))?;
+    let head = read_head(&mut file).map_err(|e| InputError::new(loc(), format!("cannot read: {e}")))?;
+    let compression = Compression::from_path(path);
+    let sig = signature(&head);
+    let expected_sig = match compression {
+        Compression::None => None,
+        Compression::Gzip => Some(Signature::Gzip),
+        Compression::Zstd => Some(Signature::Zstd),
+    };
+    if expected_sig.is_some() && sig != expected_sig && !head.is_empty() {
+        return Err(InputError::new(
+            loc(),
+            format!(
+                "named .{} but not {} data",
+                path.extension().unwrap_or_default().to_string_lossy(),
+                compression.as_str()
+            ),
+        ));
+    }
+    if compression == Compression::None {
+        check_signature(path, &head, expected, false)?;
+    }
+    let raw = BufReader::with_capacity(1 << 16, Cursor::new(head).chain(file));
+    let mut decoded: Box<dyn Read + Send> = match compression {
+        Compression::None => return Ok(Box::new(raw)),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::with_buffer(raw)
+                .map_err(|e| InputError::new(loc(), format!("cannot start zstd decompression: {e}")))?,
+        ),
+    };
+    let head = read_head(&mut decoded).map_err(|e| InputError::new(loc(), format!("cannot decompress: {e}")))?;
+    check_signature(path, &head, expected, true)?;
+    Ok(Box::new(BufReader::with_capacity(1 << 16, Cursor::new(head).chain(decoded))))
+}
+
+/// Checks a file to be read as Parquet: not compressed by name, and not a spreadsheet,
+/// PDF or compressed file by content (a damaged Parquet file is the Parquet reader's to
+/// report).
+pub fn check_parquet(path: &Path) -> Result<(), InputError> {
+    let loc = || Location::file(path);
+    if Compression::from_path(path) != Compression::None {
+        return Err(InputError::new(
+            loc(),
+            format!(
+                "a {} Parquet file: Parquet compresses its own pages, decompress the file and read the .parquet",
+                Compression::from_path(path).as_str()
+            ),
+        ));
+    }
+    let mut file = File::open(path).map_err(|e| InputError::new(loc(), format!("cannot open: {e}")))?;
+    let head = read_head(&mut file).map_err(|e| InputError::new(loc(), format!("cannot read: {e}")))?;
+    check_signature(path, &head, Expected::Parquet, false)
 }
 
 /// Which input a record came from.
@@ -212,6 +446,33 @@ mod tests {
                 assert!(ColumnNames::parse(&[format!("{table}.{f}=x")]).is_ok(), "{table}.{f}");
             }
         }
+    }
+
+    #[test]
+    fn formats_and_compression_from_file_names() {
+        let f = |p: &str| Format::from_path(Path::new(p));
+        assert_eq!(f("a.csv"), Some(Format::Csv));
+        assert_eq!(f("a.TSV"), Some(Format::Csv));
+        assert_eq!(f("a.csv.gz"), Some(Format::Csv));
+        assert_eq!(f("dir.v2/a.tsv.zst"), Some(Format::Csv));
+        assert_eq!(f("a.jsonl.gz"), Some(Format::Jsonl));
+        assert_eq!(f("a.ndjson.zst"), Some(Format::Jsonl));
+        assert_eq!(f("a.pq"), Some(Format::Parquet));
+        assert_eq!(f("a.parquet.gz"), None, "Parquet is compressed inside");
+        for p in ["a.gz", "a.zst", "a.xlsx", "a.csv.bz2", "README.txt", "a"] {
+            assert_eq!(f(p), None, "{p}");
+        }
+        assert_eq!(Compression::from_path(Path::new("a.csv.GZ")), Compression::Gzip);
+        assert_eq!(Compression::from_path(Path::new("a.csv.zst")), Compression::Zstd);
+        assert_eq!(Compression::from_path(Path::new("a.csv")), Compression::None);
+        assert_eq!(uncompressed_name(Path::new("d/call.vtt.gz")).as_deref(), Some("call.vtt"));
+        assert_eq!(uncompressed_name(Path::new("d/call.vtt")).as_deref(), Some("call.vtt"));
+        assert_eq!(format_extension(Path::new("d/call.VTT.zst")).as_deref(), Some("vtt"));
+        let e = Format::resolve(Path::new("a.parquet.gz"), None).unwrap_err();
+        assert!(e.reason.starts_with("a gzip-compressed Parquet file: Parquet compresses its own pages"), "{e}");
+        let e = Format::resolve(Path::new("a.xlsx"), None).unwrap_err();
+        assert!(e.reason.starts_with("unknown file extension"), "{e}");
+        assert_eq!(Format::resolve(Path::new("a.xlsx"), Some(Format::Csv)).unwrap(), Format::Csv);
     }
 
     #[test]
