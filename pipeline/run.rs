@@ -367,15 +367,23 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     };
     let mut redactions = RedactionCounts::default();
 
-    let comment_files: Vec<(PathBuf, Format)> = expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())?
+    let comment_paths = expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())?;
+    let comment_skipped = comment_paths.skipped;
+    let comment_files: Vec<(PathBuf, Format)> = comment_paths
+        .files
         .into_iter()
         .map(|p| Format::resolve(&p, cfg.comments_format).map(|f| (p, f)))
         .collect::<Result<_, _>>()?;
-    let transcript_files: Vec<(PathBuf, TranscriptFormat)> =
-        expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())?
-            .into_iter()
-            .map(|p| TranscriptFormat::resolve(&p).map(|f| (p, f)))
-            .collect::<Result<_, _>>()?;
+    let transcript_paths = expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())?;
+    let transcript_skipped = transcript_paths.skipped;
+    let transcript_files: Vec<(PathBuf, TranscriptFormat)> = transcript_paths
+        .files
+        .into_iter()
+        .map(|p| TranscriptFormat::resolve(&p).map(|f| (p, f)))
+        .collect::<Result<_, _>>()?;
+    for s in comment_skipped.iter().chain(&transcript_skipped) {
+        eprintln!("irritant: skipped {s}");
+    }
 
     let staging = Staging::new(&cfg.out)?;
     let mut rejects = RejectSink {

@@ -381,24 +381,96 @@ impl ColumnNames {
     }
 }
 
-/// Expands files and directories into the list of files to read: a directory gives its
-/// files that `readable` accepts (a known extension), sorted by name (not recursive).
-pub fn expand_paths(paths: &[PathBuf], readable: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, InputError> {
-    let mut out = Vec::new();
+/// A file or directory found in a directory and not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.reason)
+    }
+}
+
+/// What [`expand_paths`] found: the files to read, in order, and the entries of the
+/// directories it passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expanded {
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A name starting with a dot: editor locks, `.DS_Store`, macOS `._` companions of a
+/// real file, which a directory read passes over whatever their extension.
+fn is_hidden(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+/// Why a directory entry is not read.
+fn skip_reason(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if path.is_dir() {
+        return "a subdirectory (directories are not read recursively)".into();
+    }
+    if !path.is_file() {
+        return "not a regular file".into();
+    }
+    if is_hidden(path) {
+        return "a hidden file".into();
+    }
+    match format_extension(path).as_deref() {
+        None => "no file extension to tell its format".into(),
+        Some(ext @ ("xlsx" | "xlsm" | "xls" | "ods")) => {
+            format!("a spreadsheet (.{ext}): export the sheet as CSV (UTF-8) or Parquet to have it read")
+        }
+        Some("parquet" | "pq") if Compression::from_path(path) != Compression::None => {
+            "a compressed Parquet file: decompress it (Parquet compresses its own pages)".into()
+        }
+        Some(_) => {
+            let ext = name.find('.').map_or(name.as_str(), |i| &name[i..]);
+            format!("unknown extension {ext} for this input")
+        }
+    }
+}
+
+/// Expands files and directories into the files to read: a file is taken as given; a
+/// directory gives its files that `readable` accepts (a known extension) and whose name
+/// does not start with a dot, sorted by name, and lists everything else in it (other
+/// files, subdirectories: it is not recursive) as skipped with the reason. A directory
+/// without any readable file is an error.
+pub fn expand_paths(paths: &[PathBuf], readable: impl Fn(&Path) -> bool) -> Result<Expanded, InputError> {
+    let mut out = Expanded::default();
     for p in paths {
         if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| InputError::new(Location::file(p), format!("cannot list directory: {e}")))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && readable(f))
                 .collect();
-            files.sort();
+            entries.sort();
+            let (files, skipped): (Vec<PathBuf>, Vec<PathBuf>) =
+                entries.into_iter().partition(|f| f.is_file() && !is_hidden(f) && readable(f));
+            let skipped: Vec<Skipped> =
+                skipped.into_iter().map(|path| Skipped { reason: skip_reason(&path), path }).collect();
             if files.is_empty() {
-                return Err(InputError::new(Location::file(p), "directory holds no file of a format irritant reads"));
+                let mut reason = "directory holds no file of a format irritant reads".to_string();
+                if !skipped.is_empty() {
+                    let names: Vec<String> = skipped
+                        .iter()
+                        .take(5)
+                        .map(|s| s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                        .collect();
+                    let more =
+                        if skipped.len() > 5 { format!(" and {} more", skipped.len() - 5) } else { String::new() };
+                    reason.push_str(&format!(" (found: {}{more})", names.join(", ")));
+                }
+                return Err(InputError::new(Location::file(p), reason));
             }
-            out.extend(files);
+            out.files.extend(files);
+            out.skipped.extend(skipped);
         } else if p.is_file() {
-            out.push(p.clone());
+            out.files.push(p.clone());
         } else {
             return Err(InputError::new(Location::file(p), "no such file or directory"));
         }
@@ -473,6 +545,55 @@ mod tests {
         let e = Format::resolve(Path::new("a.xlsx"), None).unwrap_err();
         assert!(e.reason.starts_with("unknown file extension"), "{e}");
         assert_eq!(Format::resolve(Path::new("a.xlsx"), Some(Format::Csv)).unwrap(), Format::Csv);
+    }
+
+    #[test]
+    fn directories_give_their_readable_files_and_say_what_they_skip() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for name in [
+            "b.csv",
+            "a.jsonl.gz",
+            "c.parquet",
+            "export.xlsx",
+            "README.txt",
+            ".DS_Store",
+            "._b.csv",
+            "notes",
+            "x.parquet.gz",
+        ] {
+            std::fs::write(d.join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(d.join("old")).unwrap();
+        let single = d.join("README.txt");
+        let e = expand_paths(&[d.to_path_buf(), single.clone()], |p| Format::from_path(p).is_some()).unwrap();
+        assert_eq!(e.files, [d.join("a.jsonl.gz"), d.join("b.csv"), d.join("c.parquet"), single]);
+        let skipped: Vec<String> = e.skipped.iter().map(|s| s.to_string()).collect();
+        let at = |name: &str| d.join(name).display().to_string();
+        assert_eq!(
+            skipped,
+            [
+                format!("{}: a hidden file", at(".DS_Store")),
+                format!("{}: a hidden file", at("._b.csv")),
+                format!("{}: unknown extension .txt for this input", at("README.txt")),
+                format!(
+                    "{}: a spreadsheet (.xlsx): export the sheet as CSV (UTF-8) or Parquet to have it read",
+                    at("export.xlsx")
+                ),
+                format!("{}: no file extension to tell its format", at("notes")),
+                format!("{}: a subdirectory (directories are not read recursively)", at("old")),
+                format!(
+                    "{}: a compressed Parquet file: decompress it (Parquet compresses its own pages)",
+                    at("x.parquet.gz")
+                ),
+            ]
+        );
+        let only_sheets = tempfile::tempdir().unwrap();
+        std::fs::write(only_sheets.path().join("a.xlsx"), b"x").unwrap();
+        let err = expand_paths(&[only_sheets.path().to_path_buf()], |p| Format::from_path(p).is_some()).unwrap_err();
+        assert_eq!(err.reason, "directory holds no file of a format irritant reads (found: a.xlsx)");
+        let err = expand_paths(&[d.join("missing.csv")], |_| true).unwrap_err();
+        assert_eq!(err.reason, "no such file or directory");
     }
 
     #[test]
