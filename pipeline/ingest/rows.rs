@@ -26,7 +26,7 @@ use arrow::temporal_conversions;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
-use super::{check_parquet, format_extension, open_input, Format};
+use super::{check_parquet, format_extension, open_input, Expected, Format};
 use crate::error::{InputError, Location};
 use crate::normalise::mojibake::decode_bytes;
 
@@ -35,7 +35,8 @@ use crate::normalise::mojibake::decode_bytes;
 pub enum Columns {
     /// These names, in this order; `required` ones must exist in a file with a header.
     Named { wanted: Vec<String>, required: Vec<String> },
-    /// Every column of the header (CSV and Parquet only).
+    /// Every column of the header; for JSON Lines, which has none, every key of any line,
+    /// in the order first seen (which reads the file twice: meant for small inputs).
     All,
 }
 
@@ -110,6 +111,52 @@ fn sniff_delimiter(path: &Path, mut input: Box<dyn BufRead + Send>) -> Result<(u
         [b',', b';', b'\t'].into_iter().max_by_key(|&d| (count(d), d == b',')).unwrap_or(b',')
     };
     Ok((delimiter, Box::new(Cursor::new(first).chain(input))))
+}
+
+/// The keys of a JSON object, in the order written (`serde_json::Map` sorts them).
+struct ObjectKeys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for ObjectKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = ObjectKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ObjectKeys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(ObjectKeys(keys))
+            }
+        }
+        d.deserialize_map(Keys)
+    }
+}
+
+/// Every key of the objects of a JSON Lines file, in the order first seen; lines that
+/// are not objects are left to the reading proper, which reports them.
+fn jsonl_keys(path: &Path) -> Result<Vec<String>, InputError> {
+    let mut reader = open_input(path, Expected::Jsonl)?;
+    let (mut keys, mut seen) = (Vec::new(), std::collections::HashSet::new());
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        line += 1;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| InputError::new(Location::row(path, line), format!("cannot read: {e}")))?;
+        if n == 0 {
+            return Ok(keys);
+        }
+        if let Ok(ObjectKeys(k)) = serde_json::from_str(&decode_bytes(&buf).0) {
+            keys.extend(k.into_iter().filter(|k| seen.insert(k.clone())));
+        }
+    }
 }
 
 fn select(path: &Path, header: &[String], columns: &Columns) -> Result<(Vec<String>, Vec<Option<usize>>), InputError> {
@@ -252,13 +299,11 @@ impl RowReader {
                 (names, Inner::Csv { reader, indices, width: header.len(), delimiter, record: csv::ByteRecord::new() })
             }
             Format::Jsonl => {
-                let Columns::Named { wanted, .. } = columns else {
-                    return Err(InputError::new(
-                        Location::file(path),
-                        "this input needs a header to list its columns; use CSV or Parquet",
-                    ));
+                let names = match columns {
+                    Columns::Named { wanted, .. } => wanted.clone(),
+                    Columns::All => jsonl_keys(path)?,
                 };
-                (wanted.clone(), Inner::Jsonl { reader: open_input(path, format.into())?, buf: Vec::new() })
+                (names, Inner::Jsonl { reader: open_input(path, format.into())?, buf: Vec::new() })
             }
             Format::Parquet => {
                 check_parquet(path)?;
