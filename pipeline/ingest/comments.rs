@@ -257,4 +257,145 @@ mod tests {
         let c = stream.next_record().unwrap().unwrap();
         assert_eq!(comment(&c).created_at, Some(1_767_794_580_000_000));
     }
+
+    #[test]
+    fn missing_fields_long_texts_and_malformed_rows_are_rejected_with_their_reason() {
+        let long = "x".repeat(1001);
+        let csv = format!(
+            "comment_id,visit_id,text,lang\nC1,V1,Bonjour,FR\n,V1,Sans id,\nC2,,Sans visite,\nC3,V1,  ,\nC4,V1,{long},\nC5,V1\nC6,V1,\"a, b\",,extra\nC7,V1,ok,\n"
+        );
+        let records = read("c.csv", csv.as_bytes());
+        assert_eq!(records.len(), 8);
+        let c = comment(&records[0]);
+        assert_eq!((c.lang.as_deref(), c.channel.as_deref(), c.criterion.as_deref()), (Some("fr"), None, None));
+        let reasons: Vec<(Option<u64>, &str)> =
+            records[1..7].iter().map(|r| (rejected(r).row, rejected(r).reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            [
+                (Some(2), "missing comment_id"),
+                (Some(3), "missing visit_id"),
+                (Some(4), "empty text"),
+                (Some(5), "text has 1001 characters, over the limit of 1000 (--max-text-chars)"),
+                (Some(6), "expected 4 fields, found 2"),
+                (Some(7), "expected 4 fields, found 5"),
+            ]
+        );
+        assert_eq!(rejected(&records[5]).raw, "C5,V1");
+        assert_eq!(comment(&records[7]).comment_id, "C7");
+    }
+
+    #[test]
+    fn duplicate_ids_are_rejected_naming_the_first_file_and_row() {
+        let (records, dir) = read_files(
+            &[
+                ("a.csv", b"comment_id,visit_id,text\nC1,V1,un\nC2,V1,deux\n"),
+                ("b.jsonl", b"{\"comment_id\": \"C2\", \"visit_id\": \"V2\", \"text\": \"encore\"}\n"),
+            ],
+            DateParser::default(),
+        );
+        assert_eq!(records.len(), 3);
+        let r = rejected(&records[2]);
+        assert_eq!(r.file, dir.path().join("b.jsonl"));
+        assert_eq!(r.row, Some(1));
+        assert_eq!(
+            r.reason,
+            format!("duplicate comment_id \"C2\": first seen in {}, row 2", dir.path().join("a.csv").display())
+        );
+    }
+
+    #[test]
+    fn windows_1252_comments_are_decoded_and_flagged_in_csv_and_jsonl() {
+        let (records, _dir) = read_files(
+            &[
+                ("a.csv", b"comment_id;visit_id;text\nC1;V1;Caisse ferm\xe9e \x96 attente\nC2;V1;ok\n"),
+                ("b.jsonl", b"{\"comment_id\": \"C3\", \"visit_id\": \"V1\", \"text\": \"d\xe9j\xe0 vu\"}\n"),
+            ],
+            DateParser::default(),
+        );
+        assert_eq!(comment(&records[0]).text, "Caisse fermée – attente");
+        assert!(comment(&records[0]).invalid_utf8);
+        assert!(!comment(&records[1]).invalid_utf8);
+        assert_eq!(comment(&records[2]).text, "déjà vu");
+        assert!(comment(&records[2]).invalid_utf8);
+    }
+
+    #[test]
+    fn a_missing_required_column_stops_the_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.csv");
+        std::fs::write(&p, "comment_id,visit_id,verbatim\nC1,V1,x\n").unwrap();
+        let mut stream =
+            CommentStream::new(vec![(p.clone(), Format::Csv)], &ColumnNames::default(), 10, DateParser::default());
+        let e = stream.next_record().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: missing required column \"text\" (columns found: comment_id, visit_id, verbatim)",
+                p.display()
+            )
+        );
+    }
+
+    #[test]
+    fn compressed_comment_files_are_read_and_binary_ones_refused() {
+        use crate::ingest::rows::tests::{gzip, zstd};
+        let csv = b"comment_id;visit_id;text;created_at\nC1;V1;Tr\xe8s long;05/01/2026\n";
+        let jsonl = b"{\"comment_id\": \"C2\", \"visit_id\": \"V2\", \"text\": \"Rapide\"}\n";
+        let (records, _dir) =
+            read_files(&[("a.csv.gz", &gzip(csv)), ("b.jsonl.zst", &zstd(jsonl))], DateParser::default());
+        let c = comment(&records[0]);
+        assert_eq!((c.text.as_str(), c.created_at, c.invalid_utf8), ("Très long", Some(1_767_571_200_000_000), true));
+        assert_eq!(comment(&records[1]).text, "Rapide");
+
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("export.csv");
+        std::fs::write(&p, b"PK\x03\x04\x14\x00\x06\x00\x08\x00").unwrap();
+        let mut stream =
+            CommentStream::new(vec![(p.clone(), Format::Csv)], &ColumnNames::default(), 10, DateParser::default());
+        assert_eq!(
+            stream.next_record().unwrap_err().to_string(),
+            format!(
+                "{}: this is an Excel workbook or a zip archive, not CSV; export the sheet as CSV (UTF-8) or Parquet",
+                p.display()
+            )
+        );
+    }
+
+    #[test]
+    fn parquet_created_at_may_be_a_timestamp_in_any_zone_or_a_date() {
+        use std::sync::Arc;
+
+        use arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, TimestampMillisecondArray};
+
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, created_at: ArrayRef| {
+            let p = dir.path().join(name);
+            let ids = StringArray::from(vec![format!("{name}:1"), format!("{name}:2")]);
+            let batch = RecordBatch::try_from_iter([
+                ("comment_id", Arc::new(ids) as ArrayRef),
+                ("visit_id", Arc::new(StringArray::from(vec!["V1", "V1"])) as ArrayRef),
+                ("text", Arc::new(StringArray::from(vec!["un", "deux"])) as ArrayRef),
+                ("created_at", created_at),
+            ])
+            .unwrap();
+            crate::ingest::rows::tests::write_parquet(&p, &batch);
+            p
+        };
+        // 2026-01-05T14:03:00+01:00 stored in a Europe/Paris column: 13:03 UTC.
+        let paris = write(
+            "paris.parquet",
+            Arc::new(
+                TimestampMillisecondArray::from(vec![Some(1_767_618_180_000), None]).with_timezone("Europe/Paris"),
+            ),
+        );
+        let days = write("days.parquet", Arc::new(Date32Array::from(vec![20458, 0])));
+        let files = vec![(paris, Format::Parquet), (days, Format::Parquet)];
+        let mut stream = CommentStream::new(files, &ColumnNames::default(), 10, DateParser::default());
+        let mut got = Vec::new();
+        while let Some(r) = stream.next_record().unwrap() {
+            got.push(comment(&r).created_at);
+        }
+        assert_eq!(got, [Some(1_767_618_180_000_000), None, Some(1_767_571_200_000_000), Some(0)]);
+    }
 }
