@@ -47,6 +47,12 @@ impl InputError {
     }
 }
 
+/// A mistake in what the user asked for (a flag, a setting, a format string), as opposed
+/// to a problem with the data: exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 /// Exit status of `irritant` for each way a command ends. `--help` and the README list
 /// them; scripts and schedulers can tell a bad input from bad data from an interruption.
 pub mod exit {

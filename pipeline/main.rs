@@ -16,7 +16,7 @@ use irritant::classify::features::{FeatureConfig, Lexicon};
 use irritant::classify::linear::DenseInput;
 use irritant::classify::metrics::fmt3;
 use irritant::classify::{self, labelled, train};
-use irritant::error::{exit, InputError, RunError};
+use irritant::error::{exit, InputError, RunError, UsageError};
 use irritant::evaluate;
 use irritant::ingest::checklist::Layout;
 use irritant::ingest::transcripts::RoleMap;
@@ -171,6 +171,10 @@ struct RunArgs {
     /// A column's name in the input when it differs: TABLE.FIELD=NAME, e.g. comments.text=verbatim; repeatable.
     #[arg(long = "column", value_name = "TABLE.FIELD=NAME")]
     columns: Vec<String>,
+    /// Date format of comments.created_at and visits.visit_date, tried before the built-in ones (ISO 8601,
+    /// dd/mm/yyyy, day month-name year): chrono strftime syntax, e.g. "%m/%d/%Y %H:%M".
+    #[arg(long, value_name = "FMT")]
+    date_format: Option<String>,
     /// Comments per processing batch.
     #[arg(long, default_value_t = 4096)]
     batch_size: usize,
@@ -279,11 +283,6 @@ struct SchemaArgs {
     markdown: bool,
 }
 
-/// A mistake on the command line or in the config file (exit status 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct UsageError(String);
-
 /// The thread count to use: 0 means one per core, and more than the cores is clamped
 /// (with a warning), since extra threads only add switching.
 fn clamp_threads(requested: usize) -> usize {
@@ -332,6 +331,7 @@ fn run_config(a: &RunArgs) -> Result<RunConfig> {
         visits: a.visits.clone(),
         visits_format: a.visits_format,
         columns,
+        date_format: a.date_format.clone(),
         out: a.out.clone().unwrap_or_default(),
         model: a.model.clone(),
         threads: clamp_threads(a.threads),

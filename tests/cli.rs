@@ -7,7 +7,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use arrow::array::AsArray;
+use arrow::array::{Array, AsArray};
 use common::*;
 
 #[test]
@@ -365,10 +365,6 @@ fn eval_scores_transcripts_turn_by_turn_and_writes_its_outputs() {
     let test_lines = std::fs::read_to_string(root().join("data/labelled/test.jsonl")).unwrap().lines().count();
     let n = printed["n"].as_u64().unwrap() as usize;
     assert_eq!(n, 6 + test_lines, "four and two transcript turns, plus the test split");
-    for c in ["digital", "phygital_bridge", "third_party", "physical"] {
-        let f1 = printed["irritants"]["per_class"][c]["f1"].as_f64().unwrap();
-        assert!((0.0..=1.0).contains(&f1));
-    }
     let macro_f1 = printed["irritants"]["macro_f1"].as_f64().unwrap();
     let ci = printed["irritants"]["macro_f1_ci95"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() <= macro_f1 && macro_f1 <= ci[1].as_f64().unwrap());
@@ -376,6 +372,32 @@ fn eval_scores_transcripts_turn_by_turn_and_writes_its_outputs() {
     assert!(printed["by_lang"]["fr"]["n"].as_u64().unwrap() > 0 && printed["by_lang"]["en"]["n"].as_u64().unwrap() > 0);
     let preds = read_table(&out.join("predictions.parquet"));
     assert_eq!(preds.num_rows(), n);
+    // Each category's F1, recounted here from the written predictions, is the one reported.
+    let lists = |name: &str| -> Vec<Vec<String>> {
+        let col = preds.column_by_name(name).unwrap().as_list::<i32>();
+        (0..col.len())
+            .map(|i| {
+                let v = col.value(i);
+                let v = v.as_string::<i32>();
+                (0..v.len()).map(|j| v.value(j).to_string()).collect()
+            })
+            .collect()
+    };
+    let (gold, predicted) = (lists("gold_irritants"), lists("irritants"));
+    for c in ["digital", "phygital_bridge", "third_party", "physical"] {
+        let (mut tp, mut fp, mut fn_) = (0.0, 0.0, 0.0);
+        for (g, p) in gold.iter().zip(&predicted) {
+            match (g.iter().any(|x| x == c), p.iter().any(|x| x == c)) {
+                (true, true) => tp += 1.0,
+                (false, true) => fp += 1.0,
+                (true, false) => fn_ += 1.0,
+                _ => {}
+            }
+        }
+        let f1 = if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fn_) };
+        let reported = printed["irritants"]["per_class"][c]["f1"].as_f64().unwrap();
+        assert!((f1 - reported).abs() < 1e-9, "{c}: recounted F1 {f1}, reported {reported}");
+    }
     let ids = strings(&preds, "id");
     assert_eq!(ids[1].as_deref(), Some("tx1#1"));
     // The default model beats always answering "no irritant": its macro F1 on the held-out
@@ -543,4 +565,128 @@ fn personal_data_is_redacted_everywhere_unless_asked_not_to() {
     assert!(!m.redaction.enabled);
     let text = strings(&read_table(&out.join("comments")), "text");
     assert!(text[0].as_deref().unwrap().contains("06 12 34 56 78"));
+}
+
+#[test]
+fn compressed_inputs_typed_dates_and_skipped_files() {
+    use std::io::Write;
+
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("comments");
+    std::fs::create_dir(&inputs).unwrap();
+    let csv = "comment_id;visit_id;text;created_at\n\
+               K1;V1;Attente très longue en caisse.;2026-01-05T14:03:00+01:00\n\
+               K2;V1;Appli en panne au paiement.;01/07/2026 09:30\n\
+               K3;V2;Accueil souriant.;7 janv. 2026\n\
+               K4;V2;Vendeur absent.;hier soir\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    std::fs::write(inputs.join("comments.csv.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(inputs.join("README.txt"), "exports of January").unwrap();
+    std::fs::write(inputs.join("export.xlsx"), b"PK\x03\x04").unwrap();
+    let visits = dir.path().join("visits.jsonl");
+    std::fs::write(
+        &visits,
+        "{\"visit_id\": \"V1\", \"visit_date\": \"5 janvier 2026\", \"zone\": \"Nord\"}\n\
+         {\"visit_id\": \"V2\", \"visit_date\": \"2026-01-07\", \"shopper\": 7}\n\
+         {\"visit_id\": \"V3\", \"visit_date\": \"2026-02-30\"}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = run_ok(&[
+        "run",
+        "--comments",
+        &inputs.display().to_string(),
+        "--visits",
+        &visits.display().to_string(),
+        "--date-format",
+        "%m/%d/%Y %H:%M",
+        "--out",
+        &out.display().to_string(),
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    for (name, reason) in [
+        ("README.txt", "unknown extension .txt for this input"),
+        ("export.xlsx", "a spreadsheet (.xlsx): export the sheet as CSV (UTF-8) or Parquet to have it read"),
+    ] {
+        let path = inputs.join(name).display().to_string();
+        let line = format!("irritant: skipped {path} (comments): {reason}");
+        assert!(err.lines().any(|l| l == line), "{line}\n{err}");
+        let listed = manifest(&out).skipped_files;
+        assert!(listed.iter().any(|s| s.path == path && s.reason == reason && s.input == "comments"), "{listed:?}");
+    }
+    let m = assert_accounts(&out);
+    assert_eq!((m.accounting.comments.read, m.accounting.comments.accepted), (4, 3));
+    assert_eq!((m.accounting.visits.read, m.accounting.visits.accepted), (3, 2));
+
+    let comments = read_table(&out.join("comments"));
+    assert_eq!(
+        comments.schema().field_with_name("created_at").unwrap().data_type(),
+        &arrow::datatypes::DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, Some("UTC".into()))
+    );
+    let created = comments
+        .column_by_name("created_at")
+        .unwrap()
+        .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+        .values()
+        .to_vec();
+    // Microseconds since the epoch of 2026-01-05T13:03Z, 2026-01-07T09:30Z, 2026-01-07T00:00Z.
+    assert_eq!(created[0], 1_767_618_180_000_000, "converted to UTC");
+    assert_eq!(created[1], 1_767_778_200_000_000, "--date-format: month first");
+    assert_eq!(created[2], 1_767_744_000_000_000);
+
+    let visits = read_table(&out.join("visits"));
+    assert_eq!(visits.schema().field_with_name("visit_date").unwrap().data_type(), &arrow::datatypes::DataType::Date32);
+    let ids = strings(&visits, "visit_id");
+    let dates = strings(&visits, "visit_date");
+    let at = |id: &str| ids.iter().position(|v| v.as_deref() == Some(id)).unwrap();
+    assert_eq!(dates[at("V1")].as_deref(), Some("2026-01-05"));
+    assert_eq!(dates[at("V2")].as_deref(), Some("2026-01-07"));
+    assert_eq!(strings(&visits, "zone")[at("V1")].as_deref(), Some("Nord"), "JSONL keys pass through");
+    assert_eq!(strings(&visits, "shopper")[at("V2")].as_deref(), Some("7"));
+
+    let rejects = read_table(&out.join("rejects"));
+    let reasons = strings(&rejects, "reason");
+    let columns = strings(&rejects, "column");
+    let r = reasons.iter().position(|r| r.as_deref().is_some_and(|r| r.contains("hier soir"))).unwrap();
+    assert!(reasons[r].as_deref().unwrap().starts_with("created_at: unparsable date \"hier soir\""), "{reasons:?}");
+    assert_eq!(columns[r].as_deref(), Some("created_at"));
+    assert!(
+        reasons.iter().any(|r| r.as_deref() == Some("visit_date: invalid date \"2026-02-30\": 2026-02 has no day 30")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn spreadsheets_unknown_columns_and_bad_date_formats_stop_the_run_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").display().to_string();
+    let sheet = dir.path().join("comments.csv");
+    std::fs::write(&sheet, b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml").unwrap();
+    let fail = |args: &[&str]| {
+        let o = irritant(args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        err
+    };
+    let err = fail(&["run", "--comments", &sheet.display().to_string(), "--out", &out]);
+    assert!(
+        err.ends_with(&format!(
+            "{}: this is an Excel workbook or a zip archive, not CSV; export the sheet as CSV (UTF-8) or Parquet",
+            sheet.display()
+        )),
+        "{err}"
+    );
+    let err =
+        fail(&["run", "--comments", &fixture("comments.csv"), "--column", "comments.txt=verbatim", "--out", &out]);
+    assert!(
+        err.ends_with(
+            "--column comments.txt=verbatim: unknown field \"txt\" of comments; fields: comment_id, visit_id, text, lang, channel, criterion, created_at"
+        ),
+        "{err}"
+    );
+    let err = fail(&["run", "--comments", &fixture("comments.csv"), "--date-format", "%Q", "--out", &out]);
+    assert!(err.contains("--date-format \"%Q\": not a valid format"), "{err}");
 }

@@ -262,7 +262,6 @@ fn a_missing_onnx_runtime_is_a_clear_error() {
     for way in ["--ort-lib", "ORT_DYLIB_PATH", "onnxruntime Python package"] {
         assert!(err.contains(way), "{way} missing from: {err}");
     }
-    assert!(!Path::new(&out).exists(), "a failed run leaves no output");
 }
 
 fn ft_dir() -> PathBuf {

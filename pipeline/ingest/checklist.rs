@@ -21,6 +21,9 @@ use super::{truncate_raw, ColumnNames, Format, InputKind, Reject};
 use crate::error::{InputError, Location};
 use crate::taxonomy::Irritant;
 
+/// The fields of a checklist answer, as `--column checklist.FIELD=NAME` names them.
+pub const FIELDS: [&str; 6] = ["visit_id", "criterion", "score", "max_score", "section", "category"];
+
 /// One answer of the grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChecklistAnswer {
@@ -213,8 +216,8 @@ pub fn read(
     match layout {
         Layout::Long => {
             let columns = Columns::Named {
-                wanted: vec![n("visit_id"), n("criterion"), n("score"), n("max_score"), n("section"), n("category")],
-                required: vec![n("visit_id"), n("criterion"), n("score")],
+                wanted: FIELDS.iter().map(|f| n(f)).collect(),
+                required: FIELDS[..3].iter().map(|f| n(f)).collect(),
             };
             let mut reader = RowReader::open(path, format, &columns)?;
             while let Some(item) = reader.next_item()? {

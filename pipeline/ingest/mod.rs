@@ -5,14 +5,21 @@
 //! that are not valid UTF-8 instead of failing; [`comments`], [`checklist`] and [`visits`]
 //! validate those records into domain rows, and every record they cannot use becomes a
 //! [`Reject`] naming the file, the row and the reason. Nothing is dropped silently.
+//! [`dates`] reads the dates of comments and visits. Text inputs named `.gz` or `.zst` are
+//! decompressed on the fly ([`open_input`]), and a file that is something else than its
+//! name says (a spreadsheet, an archive, a PDF...) is refused with one line saying what it
+//! is.
 
 pub mod checklist;
 pub mod comments;
+pub mod dates;
 pub mod rows;
 pub mod transcripts;
 pub mod visits;
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{InputError, Location};
@@ -26,13 +33,14 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format implied by a file name: `.csv`/`.tsv`, `.jsonl`/`.ndjson`, `.parquet`/`.pq`.
+    /// The format implied by a file name: `.csv`/`.tsv`, `.jsonl`/`.ndjson`, each optionally
+    /// compressed (`.csv.gz`, `.jsonl.zst`, see [`Compression`]), or `.parquet`/`.pq`.
     pub fn from_path(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
+        let compressed = Compression::from_path(path) != Compression::None;
+        match format_extension(path)?.as_str() {
             "csv" | "tsv" => Some(Format::Csv),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
-            "parquet" | "pq" => Some(Format::Parquet),
+            "parquet" | "pq" if !compressed => Some(Format::Parquet),
             _ => None,
         }
     }
@@ -48,12 +56,239 @@ impl Format {
     /// `forced` when given, else the extension's format, else an error naming the file.
     pub fn resolve(path: &Path, forced: Option<Format>) -> Result<Format, InputError> {
         forced.or_else(|| Format::from_path(path)).ok_or_else(|| {
+            let compression = Compression::from_path(path);
+            let parquet = matches!(format_extension(path).as_deref(), Some("parquet" | "pq"));
             InputError::new(
                 Location::file(path),
-                "unknown file extension: expected .csv, .tsv, .jsonl, .ndjson, .parquet or .pq (or name the format with a flag)",
+                if parquet && compression != Compression::None {
+                    format!(
+                        "a {} Parquet file: Parquet compresses its own pages, decompress the file and read the .parquet",
+                        compression.as_str()
+                    )
+                } else {
+                    "unknown file extension: expected .csv, .tsv, .jsonl or .ndjson (each optionally .gz or .zst), .parquet or .pq (or name the format with a flag)".into()
+                },
             )
         })
     }
+}
+
+/// How an input file is compressed, from its last extension: `.gz` (gzip) or `.zst`
+/// (zstd). Compressed files are decompressed while they are read, never whole in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn from_path(path: &Path) -> Compression {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("gz") => Compression::Gzip,
+            Some("zst") => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+
+    /// `gzip`, `zstd` or `uncompressed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "uncompressed",
+            Compression::Gzip => "gzip-compressed",
+            Compression::Zstd => "zstd-compressed",
+        }
+    }
+}
+
+/// The file name without its compression extension: `a.csv.gz` → `a.csv`.
+pub fn uncompressed_name(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    Some(match Compression::from_path(path) {
+        Compression::None => name,
+        _ => Path::new(&name).file_stem().map_or(name.clone(), |s| s.to_string_lossy().into_owned()),
+    })
+}
+
+/// The extension that names a file's format, lower-cased: the last one, or the one
+/// before `.gz`/`.zst`.
+pub fn format_extension(path: &Path) -> Option<String> {
+    let name = uncompressed_name(path)?;
+    Some(Path::new(&name).extension()?.to_str()?.to_ascii_lowercase())
+}
+
+/// What an input file should hold, for the messages of [`open_input`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Csv,
+    Jsonl,
+    Parquet,
+    Transcript,
+}
+
+impl Expected {
+    fn what(self) -> &'static str {
+        match self {
+            Expected::Csv => "CSV",
+            Expected::Jsonl => "JSON Lines",
+            Expected::Parquet => "Parquet",
+            Expected::Transcript => "a transcript",
+        }
+    }
+
+    fn advice(self) -> &'static str {
+        match self {
+            Expected::Transcript => "export it as UTF-8 text, WebVTT, SRT or JSON Lines",
+            _ => "export the sheet as CSV (UTF-8) or Parquet",
+        }
+    }
+}
+
+impl From<Format> for Expected {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Csv => Expected::Csv,
+            Format::Jsonl => Expected::Jsonl,
+            Format::Parquet => Expected::Parquet,
+        }
+    }
+}
+
+/// File types recognised by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signature {
+    Zip,
+    Ole2,
+    Gzip,
+    Zstd,
+    Pdf,
+    Parquet,
+}
+
+/// Bytes enough to tell every [`Signature`].
+const HEAD: usize = 8;
+
+fn signature(head: &[u8]) -> Option<Signature> {
+    Some(match head {
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] | [b'P', b'K', 7, 8, ..] => Signature::Zip,
+        [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, ..] => Signature::Ole2,
+        [0x1F, 0x8B, ..] => Signature::Gzip,
+        [0x28, 0xB5, 0x2F, 0xFD, ..] => Signature::Zstd,
+        [b'%', b'P', b'D', b'F', b'-', ..] => Signature::Pdf,
+        [b'P', b'A', b'R', b'1', ..] => Signature::Parquet,
+        _ => return None,
+    })
+}
+
+/// Checks that the first bytes of a file (of its content once decompressed, when
+/// `decompressed`) are not those of a format irritant does not read as `expected`.
+fn check_signature(path: &Path, head: &[u8], expected: Expected, decompressed: bool) -> Result<(), InputError> {
+    let Some(sig) = signature(head) else {
+        return Ok(());
+    };
+    let transcript = expected == Expected::Transcript;
+    let what = expected.what();
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let is = if decompressed { "once decompressed, this is" } else { "this is" };
+    let reason = match sig {
+        Signature::Parquet if expected == Expected::Parquet => return Ok(()),
+        Signature::Zip if transcript => {
+            format!("{is} a Word or Excel document or a zip archive, not {what}; {}", expected.advice())
+        }
+        Signature::Zip => format!("{is} an Excel workbook or a zip archive, not {what}; {}", expected.advice()),
+        Signature::Ole2 if transcript => {
+            format!("{is} an old Word (.doc) or other Office document, not {what}; {}", expected.advice())
+        }
+        Signature::Ole2 => {
+            format!("{is} an old Excel workbook (.xls) or other Office document, not {what}; {}", expected.advice())
+        }
+        Signature::Pdf => format!("{is} a PDF document, not {what}; {}", expected.advice()),
+        Signature::Parquet if transcript => {
+            format!("{is} a Parquet file, not {what}; transcripts are read from text, WebVTT, SRT or JSON Lines")
+        }
+        Signature::Parquet => format!(
+            "{is} a Parquet file, not {what}; name it .parquet (or name the format with a flag, e.g. --comments-format parquet)"
+        ),
+        Signature::Gzip | Signature::Zstd if decompressed || expected == Expected::Parquet => {
+            let kind = if sig == Signature::Gzip { "gzip" } else { "zstd" };
+            format!("{is} {kind}-compressed data, not {what}")
+        }
+        Signature::Gzip | Signature::Zstd => {
+            let (kind, ext) = if sig == Signature::Gzip { ("gzip", "gz") } else { ("zstd", "zst") };
+            let plain = if transcript { "a plain transcript".to_string() } else { format!("plain {what}") };
+            format!("{is} {kind}-compressed data, not {plain}; rename it {name}.{ext} to have it decompressed")
+        }
+    };
+    Err(InputError::new(Location::file(path), reason))
+}
+
+/// Reads up to [`HEAD`] bytes, fewer only at the end of the stream.
+fn read_head(reader: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD);
+    reader.take(HEAD as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Opens an input file as a stream of its (decompressed) bytes, after checking from its
+/// first bytes that it is not something else: a spreadsheet or zip archive, an old Office
+/// document, a PDF, Parquet where text is expected, compressed data under a plain name,
+/// or plain data under a `.gz`/`.zst` name. Each is an error naming the file and what it
+/// is.
+pub fn open_input(path: &Path, expected: Expected) -> Result<Box<dyn BufRead + Send>, InputError> {
+    let loc = || Location::file(path);
+    let mut file = File::open(path).map_err(|e| InputError::new(loc(), format!("cannot open: {e}")))?;
+    let head = read_head(&mut file).map_err(|e| InputError::new(loc(), format!("cannot read: {e}")))?;
+    let compression = Compression::from_path(path);
+    let sig = signature(&head);
+    let expected_sig = match compression {
+        Compression::None => None,
+        Compression::Gzip => Some(Signature::Gzip),
+        Compression::Zstd => Some(Signature::Zstd),
+    };
+    if expected_sig.is_some() && sig != expected_sig && !head.is_empty() {
+        return Err(InputError::new(
+            loc(),
+            format!(
+                "named .{} but not {} data",
+                path.extension().unwrap_or_default().to_string_lossy(),
+                compression.as_str()
+            ),
+        ));
+    }
+    if compression == Compression::None {
+        check_signature(path, &head, expected, false)?;
+    }
+    let raw = BufReader::with_capacity(1 << 16, Cursor::new(head).chain(file));
+    let mut decoded: Box<dyn Read + Send> = match compression {
+        Compression::None => return Ok(Box::new(raw)),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::with_buffer(raw)
+                .map_err(|e| InputError::new(loc(), format!("cannot start zstd decompression: {e}")))?,
+        ),
+    };
+    let head = read_head(&mut decoded).map_err(|e| InputError::new(loc(), format!("cannot decompress: {e}")))?;
+    check_signature(path, &head, expected, true)?;
+    Ok(Box::new(BufReader::with_capacity(1 << 16, Cursor::new(head).chain(decoded))))
+}
+
+/// Checks a file to be read as Parquet: not compressed by name, and not a spreadsheet,
+/// PDF or compressed file by content (a damaged Parquet file is the Parquet reader's to
+/// report).
+pub fn check_parquet(path: &Path) -> Result<(), InputError> {
+    let loc = || Location::file(path);
+    if Compression::from_path(path) != Compression::None {
+        return Err(InputError::new(
+            loc(),
+            format!(
+                "a {} Parquet file: Parquet compresses its own pages, decompress the file and read the .parquet",
+                Compression::from_path(path).as_str()
+            ),
+        ));
+    }
+    let mut file = File::open(path).map_err(|e| InputError::new(loc(), format!("cannot open: {e}")))?;
+    let head = read_head(&mut file).map_err(|e| InputError::new(loc(), format!("cannot read: {e}")))?;
+    check_signature(path, &head, Expected::Parquet, false)
 }
 
 /// Which input a record came from.
@@ -107,18 +342,33 @@ pub fn truncate_raw(raw: &str) -> String {
 pub struct ColumnNames(HashMap<String, String>);
 
 impl ColumnNames {
-    /// Parses `TABLE.FIELD=SOURCE` pairs.
+    /// The tables whose columns can be renamed, and their fields.
+    pub const TABLES: [(&'static str, &'static [&'static str]); 3] =
+        [("comments", &comments::FIELDS), ("checklist", &checklist::FIELDS), ("visits", &visits::FIXED)];
+
+    /// Parses `TABLE.FIELD=NAME` pairs; an unknown table or field, an empty name, or a
+    /// field given two different names is an error listing what is valid.
     pub fn parse(pairs: &[String]) -> Result<Self, String> {
-        let mut map = HashMap::new();
+        let mut map: HashMap<String, String> = HashMap::new();
         for p in pairs {
             let (k, v) = p
                 .split_once('=')
-                .ok_or_else(|| format!("--column {p:?}: expected TABLE.FIELD=NAME, e.g. comments.text=verbatim"))?;
-            let (table, _) = k
+                .ok_or_else(|| format!("--column {p}: expected TABLE.FIELD=NAME, e.g. comments.text=verbatim"))?;
+            let (table, field) = k
                 .split_once('.')
-                .ok_or_else(|| format!("--column {p:?}: the key needs a table, e.g. comments.text"))?;
-            if !["comments", "checklist", "visits"].contains(&table) {
-                return Err(format!("--column {p:?}: table must be comments, checklist or visits"));
+                .ok_or_else(|| format!("--column {p}: the key needs a table, e.g. comments.text=verbatim"))?;
+            let Some((_, fields)) = Self::TABLES.iter().find(|(t, _)| *t == table) else {
+                let tables: Vec<&str> = Self::TABLES.iter().map(|(t, _)| *t).collect();
+                return Err(format!("--column {p}: unknown table {table:?}; tables: {}", tables.join(", ")));
+            };
+            if !fields.contains(&field) {
+                return Err(format!("--column {p}: unknown field {field:?} of {table}; fields: {}", fields.join(", ")));
+            }
+            if v.trim().is_empty() {
+                return Err(format!("--column {p}: the column name after `=` is empty"));
+            }
+            if let Some(previous) = map.get(k).filter(|prev| *prev != v) {
+                return Err(format!("--column {p}: {k} is already mapped to {previous:?}"));
             }
             map.insert(k.to_string(), v.to_string());
         }
@@ -138,24 +388,96 @@ impl ColumnNames {
     }
 }
 
-/// Expands files and directories into the list of files to read: a directory gives its
-/// files that `readable` accepts (a known extension), sorted by name (not recursive).
-pub fn expand_paths(paths: &[PathBuf], readable: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, InputError> {
-    let mut out = Vec::new();
+/// A file or directory found in a directory and not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.reason)
+    }
+}
+
+/// What [`expand_paths`] found: the files to read, in order, and the entries of the
+/// directories it passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expanded {
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A name starting with a dot: editor locks, `.DS_Store`, macOS `._` companions of a
+/// real file, which a directory read passes over whatever their extension.
+fn is_hidden(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+/// Why a directory entry is not read.
+fn skip_reason(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if path.is_dir() {
+        return "a subdirectory (directories are not read recursively)".into();
+    }
+    if !path.is_file() {
+        return "not a regular file".into();
+    }
+    if is_hidden(path) {
+        return "a hidden file".into();
+    }
+    match format_extension(path).as_deref() {
+        None => "no file extension to tell its format".into(),
+        Some(ext @ ("xlsx" | "xlsm" | "xls" | "ods")) => {
+            format!("a spreadsheet (.{ext}): export the sheet as CSV (UTF-8) or Parquet to have it read")
+        }
+        Some("parquet" | "pq") if Compression::from_path(path) != Compression::None => {
+            "a compressed Parquet file: decompress it (Parquet compresses its own pages)".into()
+        }
+        Some(_) => {
+            let ext = name.find('.').map_or(name.as_str(), |i| &name[i..]);
+            format!("unknown extension {ext} for this input")
+        }
+    }
+}
+
+/// Expands files and directories into the files to read: a file is taken as given; a
+/// directory gives its files that `readable` accepts (a known extension) and whose name
+/// does not start with a dot, sorted by name, and lists everything else in it (other
+/// files, subdirectories: it is not recursive) as skipped with the reason. A directory
+/// without any readable file is an error.
+pub fn expand_paths(paths: &[PathBuf], readable: impl Fn(&Path) -> bool) -> Result<Expanded, InputError> {
+    let mut out = Expanded::default();
     for p in paths {
         if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| InputError::new(Location::file(p), format!("cannot list directory: {e}")))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && readable(f))
                 .collect();
-            files.sort();
+            entries.sort();
+            let (files, skipped): (Vec<PathBuf>, Vec<PathBuf>) =
+                entries.into_iter().partition(|f| f.is_file() && !is_hidden(f) && readable(f));
+            let skipped: Vec<Skipped> =
+                skipped.into_iter().map(|path| Skipped { reason: skip_reason(&path), path }).collect();
             if files.is_empty() {
-                return Err(InputError::new(Location::file(p), "directory holds no file of a format irritant reads"));
+                let mut reason = "directory holds no file of a format irritant reads".to_string();
+                if !skipped.is_empty() {
+                    let names: Vec<String> = skipped
+                        .iter()
+                        .take(5)
+                        .map(|s| s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                        .collect();
+                    let more =
+                        if skipped.len() > 5 { format!(" and {} more", skipped.len() - 5) } else { String::new() };
+                    reason.push_str(&format!(" (found: {}{more})", names.join(", ")));
+                }
+                return Err(InputError::new(Location::file(p), reason));
             }
-            out.extend(files);
+            out.files.extend(files);
+            out.skipped.extend(skipped);
         } else if p.is_file() {
-            out.push(p.clone());
+            out.files.push(p.clone());
         } else {
             return Err(InputError::new(Location::file(p), "no such file or directory"));
         }
@@ -172,8 +494,113 @@ mod tests {
         let c = ColumnNames::parse(&["comments.text=verbatim".into()]).unwrap();
         assert_eq!(c.get("comments", "text"), "verbatim");
         assert_eq!(c.get("comments", "visit_id"), "visit_id");
-        assert!(ColumnNames::parse(&["text=verbatim".into()]).is_err());
-        assert!(ColumnNames::parse(&["orders.text=x".into()]).is_err());
+        let err = |p: &str| ColumnNames::parse(&[p.to_string()]).unwrap_err();
+        assert_eq!(err("text=verbatim"), "--column text=verbatim: the key needs a table, e.g. comments.text=verbatim");
+        assert_eq!(
+            err("comments.text"),
+            "--column comments.text: expected TABLE.FIELD=NAME, e.g. comments.text=verbatim"
+        );
+        assert_eq!(
+            err("orders.text=x"),
+            "--column orders.text=x: unknown table \"orders\"; tables: comments, checklist, visits"
+        );
+        assert_eq!(
+            err("comments.txt=verbatim"),
+            "--column comments.txt=verbatim: unknown field \"txt\" of comments; fields: comment_id, visit_id, text, lang, channel, criterion, created_at"
+        );
+        assert_eq!(
+            err("checklist.note=x"),
+            "--column checklist.note=x: unknown field \"note\" of checklist; fields: visit_id, criterion, score, max_score, section, category"
+        );
+        assert_eq!(
+            err("visits.region=x"),
+            "--column visits.region=x: unknown field \"region\" of visits; fields: visit_id, store_id, visit_date, channel"
+        );
+        assert_eq!(err("visits.visit_id= "), "--column visits.visit_id= : the column name after `=` is empty");
+        let twice = ColumnNames::parse(&["comments.text=a".into(), "comments.text=b".into()]).unwrap_err();
+        assert_eq!(twice, "--column comments.text=b: comments.text is already mapped to \"a\"");
+        assert!(ColumnNames::parse(&["comments.text=a".into(), "comments.text=a".into()]).is_ok());
+        for (table, fields) in ColumnNames::TABLES {
+            for f in fields {
+                assert!(ColumnNames::parse(&[format!("{table}.{f}=x")]).is_ok(), "{table}.{f}");
+            }
+        }
+    }
+
+    #[test]
+    fn formats_and_compression_from_file_names() {
+        let f = |p: &str| Format::from_path(Path::new(p));
+        assert_eq!(f("a.csv"), Some(Format::Csv));
+        assert_eq!(f("a.TSV"), Some(Format::Csv));
+        assert_eq!(f("a.csv.gz"), Some(Format::Csv));
+        assert_eq!(f("dir.v2/a.tsv.zst"), Some(Format::Csv));
+        assert_eq!(f("a.jsonl.gz"), Some(Format::Jsonl));
+        assert_eq!(f("a.ndjson.zst"), Some(Format::Jsonl));
+        assert_eq!(f("a.pq"), Some(Format::Parquet));
+        assert_eq!(f("a.parquet.gz"), None, "Parquet is compressed inside");
+        for p in ["a.gz", "a.zst", "a.xlsx", "a.csv.bz2", "README.txt", "a"] {
+            assert_eq!(f(p), None, "{p}");
+        }
+        assert_eq!(Compression::from_path(Path::new("a.csv.GZ")), Compression::Gzip);
+        assert_eq!(Compression::from_path(Path::new("a.csv.zst")), Compression::Zstd);
+        assert_eq!(Compression::from_path(Path::new("a.csv")), Compression::None);
+        assert_eq!(uncompressed_name(Path::new("d/call.vtt.gz")).as_deref(), Some("call.vtt"));
+        assert_eq!(uncompressed_name(Path::new("d/call.vtt")).as_deref(), Some("call.vtt"));
+        assert_eq!(format_extension(Path::new("d/call.VTT.zst")).as_deref(), Some("vtt"));
+        let e = Format::resolve(Path::new("a.parquet.gz"), None).unwrap_err();
+        assert!(e.reason.starts_with("a gzip-compressed Parquet file: Parquet compresses its own pages"), "{e}");
+        let e = Format::resolve(Path::new("a.xlsx"), None).unwrap_err();
+        assert!(e.reason.starts_with("unknown file extension"), "{e}");
+        assert_eq!(Format::resolve(Path::new("a.xlsx"), Some(Format::Csv)).unwrap(), Format::Csv);
+    }
+
+    #[test]
+    fn directories_give_their_readable_files_and_say_what_they_skip() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for name in [
+            "b.csv",
+            "a.jsonl.gz",
+            "c.parquet",
+            "export.xlsx",
+            "README.txt",
+            ".DS_Store",
+            "._b.csv",
+            "notes",
+            "x.parquet.gz",
+        ] {
+            std::fs::write(d.join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(d.join("old")).unwrap();
+        let single = d.join("README.txt");
+        let e = expand_paths(&[d.to_path_buf(), single.clone()], |p| Format::from_path(p).is_some()).unwrap();
+        assert_eq!(e.files, [d.join("a.jsonl.gz"), d.join("b.csv"), d.join("c.parquet"), single]);
+        let skipped: Vec<String> = e.skipped.iter().map(|s| s.to_string()).collect();
+        let at = |name: &str| d.join(name).display().to_string();
+        assert_eq!(
+            skipped,
+            [
+                format!("{}: a hidden file", at(".DS_Store")),
+                format!("{}: a hidden file", at("._b.csv")),
+                format!("{}: unknown extension .txt for this input", at("README.txt")),
+                format!(
+                    "{}: a spreadsheet (.xlsx): export the sheet as CSV (UTF-8) or Parquet to have it read",
+                    at("export.xlsx")
+                ),
+                format!("{}: no file extension to tell its format", at("notes")),
+                format!("{}: a subdirectory (directories are not read recursively)", at("old")),
+                format!(
+                    "{}: a compressed Parquet file: decompress it (Parquet compresses its own pages)",
+                    at("x.parquet.gz")
+                ),
+            ]
+        );
+        let only_sheets = tempfile::tempdir().unwrap();
+        std::fs::write(only_sheets.path().join("a.xlsx"), b"x").unwrap();
+        let err = expand_paths(&[only_sheets.path().to_path_buf()], |p| Format::from_path(p).is_some()).unwrap_err();
+        assert_eq!(err.reason, "directory holds no file of a format irritant reads (found: a.xlsx)");
+        let err = expand_paths(&[d.join("missing.csv")], |_| true).unwrap_err();
+        assert_eq!(err.reason, "no such file or directory");
     }
 
     #[test]

@@ -18,7 +18,9 @@
 //! * **Nothing is dropped silently and nothing panics.** Each transcript file gives
 //!   [`TranscriptRecord`]s: a transcript, or a reject with the file, the line when one is
 //!   to blame, the raw content (truncated) and the reason. Only a file that cannot be read
-//!   at all is an [`InputError`]. Bytes that are not valid UTF-8 are decoded (see
+//!   at all, or that is another kind of file (a spreadsheet, zip archive, PDF, Parquet,
+//!   compressed data not named `.gz`/`.zst`), is an [`InputError`]. Files named `.gz` or
+//!   `.zst` are decompressed. Bytes that are not valid UTF-8 are decoded (see
 //!   [`decode_bytes`]) and the transcript is flagged `invalid_utf8`, never rejected; UTF-16
 //!   with a byte-order mark is decoded as such.
 //!
@@ -112,13 +114,14 @@
 //!
 //! 1. The file's own header (`# visit_id:` in text, `visit_id:` in a WebVTT header or
 //!    `NOTE`) and the mapping file (`--transcript-map`, matched on the file name, then on
-//!    the file stem) must agree when both give one; a disagreement is a reject.
+//!    the name without `.gz`/`.zst`, then on the file stem) must agree when both give one;
+//!    a disagreement is a reject.
 //! 2. Either one alone gives the visit id.
 //! 3. Otherwise, when no mapping file was given, the file stem is the visit id. When a
 //!    mapping file was given but does not list the file, the file is rejected (a map that
 //!    misses a file is a mistake to report, not a licence to guess).
 //!
-//! The transcript id is the header's `id`, else the file stem. JSONL lines carry their own
+//! The transcript id is the header's `id`, else the file stem (`call.vtt.gz` → `call`). JSONL lines carry their own
 //! `visit_id` (required); the mapping file does not apply to them.
 //!
 //! # Rejects
@@ -131,6 +134,7 @@
 //! `visit_id`, has no turns, or a turn without speaker, with empty text or a bad time.
 
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -138,7 +142,7 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 use super::rows::{Columns, Item, RowReader};
-use super::{truncate_raw, Format};
+use super::{format_extension, open_input, truncate_raw, uncompressed_name, Expected, Format};
 use crate::error::{InputError, Location};
 use crate::normalise::mojibake::decode_bytes;
 
@@ -255,10 +259,10 @@ pub enum TranscriptFormat {
 }
 
 impl TranscriptFormat {
-    /// The format implied by a file name: `.jsonl`/`.ndjson`, `.txt`, `.vtt`, `.srt`.
+    /// The format implied by a file name: `.jsonl`/`.ndjson`, `.txt`, `.vtt`, `.srt`, each
+    /// optionally compressed (`.vtt.gz`, `.txt.zst`).
     pub fn from_path(path: &Path) -> Option<TranscriptFormat> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
+        match format_extension(path)?.as_str() {
             "jsonl" | "ndjson" => Some(TranscriptFormat::Jsonl),
             "txt" => Some(TranscriptFormat::Text),
             "vtt" => Some(TranscriptFormat::WebVtt),
@@ -272,7 +276,7 @@ impl TranscriptFormat {
         TranscriptFormat::from_path(path).ok_or_else(|| {
             InputError::new(
                 Location::file(path),
-                "unknown transcript file extension: expected .jsonl, .ndjson, .txt, .vtt or .srt",
+                "unknown transcript file extension: expected .jsonl, .ndjson, .txt, .vtt or .srt (each optionally .gz or .zst)",
             )
         })
     }
@@ -1074,15 +1078,20 @@ fn decode_utf16(bytes: &[u8]) -> Option<(String, bool)> {
 // Reading files
 // ---------------------------------------------------------------------------------------
 
-/// Reads one file: JSONL gives one record per non-blank line; the other formats one record
-/// for the whole file. Only a file that cannot be read is an error.
+/// Reads one file, decompressing a `.gz` or `.zst` one: JSONL gives one record per
+/// non-blank line; the other formats one record for the whole file. Only a file that
+/// cannot be read at all, or that is another kind of file (a spreadsheet, a zip archive,
+/// a PDF, Parquet, compressed data under a plain name: see [`open_input`]), is an error.
 pub fn read_file(
     path: &Path,
     format: TranscriptFormat,
     visit_map: &HashMap<String, String>,
     roles: &RoleMap,
 ) -> Result<Vec<TranscriptRecord>, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    open_input(path, Expected::Transcript)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
     Ok(read_bytes(&bytes, path, format, visit_map, roles))
 }
 
@@ -1135,14 +1144,21 @@ fn reject(path: &Path, line: Option<u64>, raw: &str, reason: String) -> Transcri
     TranscriptRecord::Rejected { file: path.to_path_buf(), line, raw: truncate_raw(raw), reason }
 }
 
+/// The file name without its compression and format extensions: `call.vtt.gz` → `call`.
 fn file_stem(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    uncompressed_name(path)
+        .and_then(|n| Path::new(&n).file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default()
 }
 
 /// The visit id of a whole-file transcript (module docs, *Visit ids*).
 fn resolve_visit(header: Option<&str>, path: &Path, visit_map: &HashMap<String, String>) -> Result<String, String> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let mapped = name.as_ref().and_then(|n| visit_map.get(n)).or_else(|| visit_map.get(&file_stem(path)));
+    let mapped = name
+        .as_ref()
+        .and_then(|n| visit_map.get(n))
+        .or_else(|| uncompressed_name(path).and_then(|n| visit_map.get(&n)))
+        .or_else(|| visit_map.get(&file_stem(path)));
     match (header, mapped) {
         (Some(h), Some(m)) if h != m => {
             Err(format!("visit id conflict: the file says {h:?}, the mapping file says {m:?}"))
@@ -2542,12 +2558,82 @@ mod tests {
         assert_eq!(f("a.txt"), Some(TranscriptFormat::Text));
         assert_eq!(f("a.vtt"), Some(TranscriptFormat::WebVtt));
         assert_eq!(f("a.srt"), Some(TranscriptFormat::Srt));
+        assert_eq!(f("a.vtt.gz"), Some(TranscriptFormat::WebVtt));
+        assert_eq!(f("a.TXT.zst"), Some(TranscriptFormat::Text));
+        assert_eq!(f("a.gz"), None);
         assert_eq!(f("a.csv"), None);
         assert_eq!(f("a"), None);
         assert_eq!(TranscriptFormat::WebVtt.as_str(), "vtt");
         assert_eq!(TranscriptFormat::resolve(Path::new("call.SRT")).unwrap(), TranscriptFormat::Srt);
         let e = TranscriptFormat::resolve(Path::new("call.docx")).unwrap_err();
         assert_eq!(e.location.file, Path::new("call.docx"));
+    }
+
+    #[test]
+    fn compressed_transcripts_are_read_and_named_without_their_extensions() {
+        use crate::ingest::rows::tests::{gzip, write, zstd};
+        let dir = tempfile::tempdir().unwrap();
+        let bank = std::fs::read(fixture("bank_call_fr.txt")).unwrap();
+        let airline = std::fs::read(fixture("airline_call_en.srt")).unwrap();
+        let chats = std::fs::read(fixture("chats.jsonl")).unwrap();
+        let read = |path: &Path, map: &HashMap<String, String>| {
+            let format = TranscriptFormat::from_path(path).unwrap();
+            read_file(path, format, map, &RoleMap::default()).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let visit = |records: &[TranscriptRecord]| match &records[0] {
+            TranscriptRecord::Transcript(t) => (t.transcript_id.clone(), t.visit_id.clone()),
+            other => panic!("{other:?}"),
+        };
+        let p = write(dir.path(), "bank_call_fr.txt.gz", &gzip(&bank));
+        assert_eq!(visit(&read(&p, &HashMap::new())), ("bank_call_fr".into(), "V00012".into()));
+        let p = write(dir.path(), "airline_call_en.srt.zst", &zstd(&airline));
+        assert_eq!(visit(&read(&p, &HashMap::new())), ("airline_call_en".into(), "airline_call_en".into()));
+        // The map matches the name as given, then without .zst, then the stem.
+        for key in ["airline_call_en.srt.zst", "airline_call_en.srt", "airline_call_en"] {
+            let m: HashMap<String, String> = [(key.to_string(), "V7".to_string())].into();
+            assert_eq!(visit(&read(&p, &m)).1, "V7", "{key}");
+        }
+        let p = write(dir.path(), "chats.jsonl.gz", &gzip(&chats));
+        let plain = read(&fixture("chats.jsonl"), &HashMap::new());
+        let records = read(&p, &HashMap::new());
+        assert_eq!(records.len(), plain.len());
+        assert!(matches!(&records[0], TranscriptRecord::Transcript(t) if t.visit_id == visit(&plain).1));
+    }
+
+    #[test]
+    fn other_kinds_of_file_stop_the_run_with_what_they_are() {
+        use crate::ingest::rows::tests::{gzip, write};
+        let dir = tempfile::tempdir().unwrap();
+        let err = |name: &str, bytes: &[u8]| {
+            let p = write(dir.path(), name, bytes);
+            let format = TranscriptFormat::from_path(&p).unwrap();
+            match read_file(&p, format, &HashMap::new(), &RoleMap::default()) {
+                Err(e) => {
+                    assert_eq!(e.location.file, p);
+                    e.reason
+                }
+                Ok(records) => panic!("{name}: {records:?}"),
+            }
+        };
+        assert_eq!(
+            err("call.vtt", b"PK\x03\x04\x14\x00\x06\x00word/document.xml"),
+            "this is a Word or Excel document or a zip archive, not a transcript; export it as UTF-8 text, WebVTT, SRT or JSON Lines"
+        );
+        assert!(err("call.txt", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0").starts_with("this is an old Word (.doc)"));
+        assert!(err("call.txt", b"%PDF-1.4\n").starts_with("this is a PDF document, not a transcript"));
+        assert!(err("calls.jsonl", b"PAR1\x15\x04").starts_with("this is a Parquet file, not a transcript"));
+        assert_eq!(
+            err("call.srt", &gzip(b"1\n")),
+            "this is gzip-compressed data, not a plain transcript; rename it call.srt.gz to have it decompressed"
+        );
+        assert_eq!(
+            err("call.srt.gz", b"1\n00:00:01,000 --> 00:00:02,000\nAgent: Bonjour\n"),
+            "named .gz but not gzip-compressed data"
+        );
+        // Other binary content stays a reject of the file, as before.
+        let p = write(dir.path(), "noise.vtt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+        let records = read_file(&p, TranscriptFormat::WebVtt, &HashMap::new(), &RoleMap::default()).unwrap();
+        assert!(matches!(&records[0], TranscriptRecord::Rejected { reason, .. } if reason.starts_with("binary file")));
     }
 
     #[test]
@@ -2567,7 +2653,7 @@ mod tests {
         }
         let err =
             read_file(Path::new("/nonexistent/x.txt"), TranscriptFormat::Text, &HashMap::new(), &RoleMap::default());
-        assert!(err.unwrap_err().reason.starts_with("cannot read"));
+        assert!(err.unwrap_err().reason.starts_with("cannot open"));
         assert!(matches!(decode_file(b"\x01\x02\x03abc\x04\x05"), Decoded::Binary(_)));
     }
 

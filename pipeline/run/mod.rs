@@ -26,9 +26,10 @@ pub use summary::Summary;
 
 use crate::classify::{self, Classifier, Prediction, SegmentInput};
 use crate::digest::sha256_file;
-use crate::error::RunError;
+use crate::error::{RunError, UsageError};
 use crate::ingest::checklist::{self, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
+use crate::ingest::dates::DateParser;
 use crate::ingest::transcripts::{self, RoleMap, Transcript, TranscriptFormat, TranscriptRecord};
 use crate::ingest::visits::{self, Visits};
 use crate::ingest::{expand_paths, ColumnNames, Format, InputKind, Reject};
@@ -68,6 +69,8 @@ pub struct RunConfig {
     pub visits: Option<PathBuf>,
     pub visits_format: Option<Format>,
     pub columns: ColumnNames,
+    /// Date format (chrono strftime syntax) tried before the built-in ones.
+    pub date_format: Option<String>,
     pub out: PathBuf,
     /// Model name or directory; `None` for the embedded default.
     pub model: Option<String>,
@@ -110,6 +113,7 @@ impl Default for RunConfig {
             visits: None,
             visits_format: None,
             columns: ColumnNames::default(),
+            date_format: None,
             out: PathBuf::from("out"),
             model: None,
             threads: 0,
@@ -380,11 +384,9 @@ fn check_stop(cfg: &RunConfig) -> Result<()> {
 
 /// The month (`YYYY-MM`) of a visit, from the visits file's `visit_date`.
 fn visit_month(meta: &visits::VisitMeta) -> Option<String> {
-    let date = meta.visit_date.as_deref()?;
-    let month = date.get(..7)?;
-    let b = month.as_bytes();
-    (b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5..].iter().all(u8::is_ascii_digit))
-        .then(|| month.to_string())
+    let days = meta.visit_date?;
+    let date = chrono::DateTime::UNIX_EPOCH.date_naive().checked_add_signed(chrono::TimeDelta::days(days.into()))?;
+    Some(date.format("%Y-%m").to_string())
 }
 
 /// In append mode, checks that the run writes what the directory's datasets already
@@ -446,6 +448,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     if !(0.0..=1.0).contains(&cfg.max_reject_rate) {
         bail!("--max-reject-rate {}: give a share between 0 and 1", cfg.max_reject_rate);
     }
+    let dates = DateParser::new(cfg.date_format.as_deref()).map_err(|e| UsageError(format!("--date-format: {e}")))?;
     let t0 = Instant::now();
     let started = std::time::SystemTime::now();
     let started_at = humantime::format_rfc3339_seconds(started).to_string();
@@ -460,16 +463,32 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let threads =
         if cfg.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { cfg.threads };
 
-    let comment_files: Vec<(PathBuf, Format)> = expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())?
+    let comment_paths = expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())?;
+    let comment_files: Vec<(PathBuf, Format)> = comment_paths
+        .files
         .into_iter()
         .map(|p| Format::resolve(&p, cfg.comments_format).map(|f| (p, f)))
         .collect::<Result<_, _>>()?;
-    let transcript_files: Vec<(PathBuf, TranscriptFormat)> =
-        expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())?
+    let transcript_paths = expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())?;
+    let transcript_files: Vec<(PathBuf, TranscriptFormat)> = transcript_paths
+        .files
+        .into_iter()
+        .map(|p| TranscriptFormat::resolve(&p).map(|f| (p, f)))
+        .collect::<Result<_, _>>()?;
+    let skipped_files: Vec<SkippedFile> =
+        [("comments", comment_paths.skipped), ("transcripts", transcript_paths.skipped)]
             .into_iter()
-            .map(|p| TranscriptFormat::resolve(&p).map(|f| (p, f)))
-            .collect::<Result<_, _>>()?;
-    let skipped_files: Vec<SkippedFile> = Vec::new();
+            .flat_map(|(input, skipped)| {
+                skipped.into_iter().map(move |s| SkippedFile {
+                    input: input.into(),
+                    path: s.path.display().to_string(),
+                    reason: s.reason,
+                })
+            })
+            .collect();
+    for s in &skipped_files {
+        eprintln!("irritant: skipped {} ({}): {}", s.path, s.input, s.reason);
+    }
 
     let classifier =
         classify::load(cfg.model.as_deref(), &classify::LoadOptions { ort_lib: cfg.ort_lib.clone(), threads })?;
@@ -491,7 +510,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // the visits' months are known before any row is written.
     let t = Instant::now();
     let mut visits = match &cfg.visits {
-        Some(p) => visits::read(p, Format::resolve(p, cfg.visits_format)?, &cfg.columns)?,
+        Some(p) => visits::read(p, Format::resolve(p, cfg.visits_format)?, &cfg.columns, &dates)?,
         None => Visits::default(),
     };
     rename_colliding_columns(&mut visits.extra_columns);
@@ -570,7 +589,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // Comments, streamed.
     let t = Instant::now();
     let source_names: Vec<String> = comment_files.iter().map(|(p, _)| p.display().to_string()).collect();
-    let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars);
+    let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars, dates);
     let (segments_sink, comments_sink, aspects_sink) = (sink("segments")?, sink("comments")?, sink("aspects")?);
     let mut comment_acc = Accounting::default();
     let pb = progress_bar(cfg.progress);

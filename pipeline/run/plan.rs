@@ -2,7 +2,7 @@
 //! the files (directories expanded, with the files skipped), their formats and an
 //! estimate of their records, the column mapping, the model and the output layout.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use anyhow::Result;
@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::RunConfig;
 use crate::classify;
 use crate::ingest::transcripts::TranscriptFormat;
-use crate::ingest::{expand_paths, Format};
+use crate::ingest::{expand_paths, open_input, Compression, Expected, Format};
 
 /// One input file as a run would read it.
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +30,8 @@ pub struct PlannedFile {
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub files: Vec<PlannedFile>,
+    /// Files of directory inputs that would not be read, with the reason.
+    pub skipped: Vec<String>,
     /// `TABLE.FIELD = name in the files`, for the fields remapped with `--column`.
     pub columns: Vec<String>,
     pub model: String,
@@ -42,8 +44,9 @@ pub struct Plan {
 /// Text files up to this size are counted to the end.
 const COUNT_WHOLE: u64 = 64 << 20;
 
-/// Records of a file: Parquet's row count from its footer; for text, lines (minus a CSV
-/// header), counted or extrapolated from the first MiB.
+/// Records of a file: Parquet's row count from its footer; CSV records and non-blank
+/// JSONL lines, counted (through the decompressor for a compressed file) or, for a large
+/// plain file, extrapolated from the lines of its first MiB.
 fn estimate(path: &Path, format: Option<Format>) -> Result<(Option<u64>, bool)> {
     let bytes = std::fs::metadata(path)?.len();
     if format == Some(Format::Parquet) {
@@ -55,8 +58,20 @@ fn estimate(path: &Path, format: Option<Format>) -> Result<(Option<u64>, bool)> 
         return Ok((Some(reader.metadata().file_metadata().num_rows().max(0) as u64), true));
     }
     let header = u64::from(format == Some(Format::Csv));
-    let mut reader = BufReader::new(std::fs::File::open(path)?);
-    if bytes <= COUNT_WHOLE {
+    let expected = if format == Some(Format::Csv) { Expected::Csv } else { Expected::Jsonl };
+    // The same checks and decompression as a run: a binary file is named here too.
+    let mut reader = open_input(path, expected)?;
+    if bytes <= COUNT_WHOLE || Compression::from_path(path) != Compression::None {
+        if format == Some(Format::Csv) {
+            // Records, not lines: a quoted text may hold line breaks.
+            let mut csv = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+            let mut record = csv::ByteRecord::new();
+            let mut n = 0u64;
+            while csv.read_byte_record(&mut record).unwrap_or(false) {
+                n += 1;
+            }
+            return Ok((Some(n), true));
+        }
         let mut lines = 0u64;
         let mut buf = Vec::new();
         while reader.read_until(b'\n', &mut buf)? > 0 {
@@ -65,7 +80,7 @@ fn estimate(path: &Path, format: Option<Format>) -> Result<(Option<u64>, bool)> 
             }
             buf.clear();
         }
-        return Ok((Some(lines.saturating_sub(header)), true));
+        return Ok((Some(lines), true));
     }
     let mut head = Vec::new();
     reader.take(1 << 20).read_to_end(&mut head)?;
@@ -79,11 +94,15 @@ fn estimate(path: &Path, format: Option<Format>) -> Result<(Option<u64>, bool)> 
 /// Works out what `cfg` would read, without reading it.
 pub fn plan(cfg: &RunConfig) -> Result<Plan> {
     let mut files = Vec::new();
-    for p in expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())? {
+    let comments = expand_paths(&cfg.comments, |p| Format::from_path(p).is_some())?;
+    let transcripts = expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())?;
+    let mut skipped: Vec<String> = comments.skipped.iter().map(|s| format!("comments: {s}")).collect();
+    skipped.extend(transcripts.skipped.iter().map(|s| format!("transcripts: {s}")));
+    for p in comments.files {
         let format = Format::resolve(&p, cfg.comments_format)?;
         files.push(planned("comments", &p, format.as_str(), Some(format))?);
     }
-    for p in expand_paths(&cfg.transcripts, |p| TranscriptFormat::from_path(p).is_some())? {
+    for p in transcripts.files {
         let format = TranscriptFormat::resolve(&p)?;
         let as_rows = (format == TranscriptFormat::Jsonl).then_some(Format::Jsonl);
         files.push(planned("transcripts", &p, format.as_str(), as_rows)?);
@@ -110,6 +129,7 @@ pub fn plan(cfg: &RunConfig) -> Result<Plan> {
     };
     Ok(Plan {
         files,
+        skipped,
         columns: cfg.columns.remapped(),
         model,
         out: cfg.out.display().to_string(),
@@ -151,6 +171,9 @@ impl Plan {
                 "  {:<14} {:<8} {:>12} bytes  {:<18} {}\n",
                 f.input, f.format, f.bytes, records, f.path
             ));
+        }
+        for sk in &self.skipped {
+            s.push_str(&format!("  skipped {sk}\n"));
         }
         if self.columns.is_empty() {
             s.push_str("columns: the default names (see README, Inputs)\n");

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
 use crate::taxonomy::{Irritant, Sentiment};
 
@@ -249,7 +249,12 @@ pub fn comments() -> SchemaRef {
         col("lang_source", DataType::Utf8, false, "`input` when the file gave the language, `detected` otherwise."),
         col("channel", DataType::Utf8, true, "Channel from the input, if any."),
         col("criterion", DataType::Utf8, true, "Checklist criterion the comment is attached to, if any."),
-        col("created_at", DataType::Utf8, true, "Creation time as given in the input."),
+        col(
+            "created_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+            "Creation time from the input, in UTC (a time given without an offset is taken as UTC).",
+        ),
         col("n_segments", DataType::Int32, false, "Number of segments."),
         col("irritants", string_list(), false, "Union of the segments' categories, in taxonomy order."),
         col(
@@ -300,7 +305,7 @@ pub fn visits(extra_columns: &[String]) -> SchemaRef {
     let mut f = vec![
         col("visit_id", DataType::Utf8, false, "Visit identifier."),
         col("store_id", DataType::Utf8, true, "Store, from the visits file."),
-        col("visit_date", DataType::Utf8, true, "Visit date, from the visits file."),
+        col("visit_date", DataType::Date32, true, "Visit date, from the visits file."),
         col("channel", DataType::Utf8, true, "Channel, from the visits file."),
         col("has_metadata", DataType::Boolean, false, "The visit is in the visits file."),
         col("has_checklist", DataType::Boolean, false, "The visit has at least one checklist answer."),
@@ -482,6 +487,8 @@ pub fn type_name(t: &DataType) -> String {
         DataType::Int64 => "uint64".into(),
         DataType::Float32 => "float32".into(),
         DataType::Float64 => "float64".into(),
+        DataType::Date32 => "date32".into(),
+        DataType::Timestamp(TimeUnit::Microsecond, Some(tz)) => format!("timestamp[us, tz={tz}]"),
         DataType::List(item) => format!("list<{}>", type_name(item.data_type())),
         DataType::Struct(fields) => format!(
             "struct<{}>",

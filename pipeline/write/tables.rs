@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
-    StructBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Float32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder,
+    StringBuilder, StructBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{Fields, SchemaRef};
 use arrow::record_batch::RecordBatch;
@@ -376,7 +376,7 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String], stamp: &
     let mut lang_source = StringBuilder::new();
     let mut channel = StringBuilder::new();
     let mut criterion = StringBuilder::new();
-    let mut created_at = StringBuilder::new();
+    let mut created_at = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
     let mut n_segments = Int32Builder::with_capacity(n);
     let mut irritants = ListBuilder::new(StringBuilder::new());
     let mut irritant_aspects = ListBuilder::new(StringBuilder::new());
@@ -399,7 +399,7 @@ pub fn comments(comments: &[ProcessedComment], source_names: &[String], stamp: &
         lang_source.append_value(c.lang_source.as_str());
         channel.append_option(c.comment.channel.as_deref());
         criterion.append_option(c.comment.criterion.as_deref());
-        created_at.append_option(c.comment.created_at.as_deref());
+        created_at.append_option(c.comment.created_at);
         n_segments.append_value(i32_of(t.n_segments as usize));
         push_irritants(&mut irritants, t.irritants);
         push_aspects(&mut irritant_aspects, &t.aspects, Polarity::Irritant);
@@ -448,7 +448,7 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String], stamp: &RunStamp) -> 
     let n = rows.len();
     let mut visit_id = StringBuilder::with_capacity(n, n * 8);
     let mut store_id = StringBuilder::new();
-    let mut visit_date = StringBuilder::new();
+    let mut visit_date = Date32Builder::with_capacity(n);
     let mut channel = StringBuilder::new();
     let mut has_metadata = BooleanBuilder::with_capacity(n);
     let mut has_checklist = BooleanBuilder::with_capacity(n);
@@ -479,7 +479,7 @@ pub fn visits(rows: &[VisitRow], extra_columns: &[String], stamp: &RunStamp) -> 
         visit_id.append_value(&r.visit_id);
         let meta = r.meta.as_ref();
         store_id.append_option(meta.and_then(|m| m.store_id.as_deref()));
-        visit_date.append_option(meta.and_then(|m| m.visit_date.as_deref()));
+        visit_date.append_option(meta.and_then(|m| m.visit_date));
         channel.append_option(meta.and_then(|m| m.channel.as_deref()));
         has_metadata.append_value(meta.is_some());
         has_checklist.append_value(r.has_checklist);

@@ -1,0 +1,348 @@
+//! The command line never fails silently: exit statuses by kind, a failed or interrupted
+//! run leaves `--out` as it found it, leftovers of killed runs are cleaned, mostly
+//! rejected inputs fail the run, and the settings (config file, threads, models by name,
+//! dry run, JSON summary) do what they say.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Every file under `dir` with its bytes, to tell whether a directory changed.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn sample_run(out: &str) -> Vec<String> {
+    [
+        "run",
+        "--comments",
+        &sample("comments.csv"),
+        "--checklist",
+        &sample("checklist.csv"),
+        "--visits",
+        &sample("visits.csv"),
+        "--out",
+        out,
+        "--quiet",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn a_checklist_given_as_visits_fails_the_run_and_leaves_the_outputs_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.display().to_string();
+    run_ok(&args(&sample_run(&o)));
+    let before = snapshot(&out);
+
+    // The checklist has many rows per visit: as a visits file, nearly all are duplicates.
+    let mut wrong = sample_run(&o);
+    let at = wrong.iter().position(|a| a == "--visits").unwrap();
+    wrong[at + 1] = sample("checklist.csv");
+    let r = irritant(&args(&wrong));
+    assert_eq!(r.status.code(), Some(4), "{}", String::from_utf8_lossy(&r.stderr));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("visits records rejected") && err.contains("--max-reject-rate 50.0%"), "{err}");
+    assert!(err.contains("duplicate visit_id"), "the message gives the main reason: {err}");
+    assert_eq!(snapshot(&out), before, "the earlier outputs are untouched");
+
+    // Raised on purpose, the limit lets the run through, and the summary says why rows went.
+    wrong.extend(["--max-reject-rate".into(), "1".into()]);
+    let r = run_ok(&args(&wrong));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("rejected visits: ") && err.contains("× duplicate visit_id"), "{err}");
+    assert!(err.contains(&format!("every reject, with its file, row and reason: {}", out.join("rejects").display())));
+}
+
+#[test]
+fn a_run_with_no_accepted_comment_fails_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, "comment_id,visit_id,text\nc1,v1,\nc2,,du texte\n").unwrap();
+    let out = dir.path().join("never");
+    let r = irritant(&[
+        "run",
+        "--comments",
+        &csv.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+        "--max-reject-rate",
+        "1",
+    ]);
+    assert_eq!(r.status.code(), Some(5), "{}", String::from_utf8_lossy(&r.stderr));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("no comment or transcript was accepted (2 read)"), "{err}");
+    assert!(err.contains("1 × empty text") && err.contains("1 × missing visit_id"), "{err}");
+    assert!(!out.exists(), "the output directory the run would have created is not there");
+}
+
+#[test]
+fn leftovers_of_a_killed_run_are_removed_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // What kill -9 leaves: a hidden staging folder of a process that is gone.
+    let stale = out.join(".irritant-staging-4294967-20260101T000000Z-deadbeef");
+    std::fs::create_dir_all(stale.join("segments")).unwrap();
+    std::fs::write(stale.join("segments/part-00000-x.parquet"), b"").unwrap();
+    let r = run_ok(&args(&sample_run(&out.display().to_string())));
+    assert!(!stale.exists());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains(&format!("removed {}, left by an interrupted run", stale.display())), "{err}");
+    assert_accounts(&out);
+}
+
+/// Starts a run on `comments` rows and sends `signal` once its staging folder exists.
+fn interrupt(signal: &str, expect: i32) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    run_ok(&args(&sample_run(&out.display().to_string())));
+    let before = snapshot(&out);
+
+    let csv = dir.path().join("many.csv");
+    let mut text = String::from("comment_id,visit_id,text\n");
+    for i in 0..300_000 {
+        text.push_str(&format!("c{i},v{},L'appli plante au paiement et la caisse est fermée.\n", i % 997));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_irritant"))
+        .args(["run", "--comments", &csv.display().to_string(), "--out", &out.display().to_string(), "--quiet"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let staging = || {
+        std::fs::read_dir(&out)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".irritant-staging"))
+    };
+    while !staging() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the run never started writing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(expect), "{err}");
+    let name = signal.trim_start_matches('-');
+    assert_eq!(
+        err.trim(),
+        format!("irritant: error: interrupted by SIG{name}: stopped reading; no output was written"),
+        "one line"
+    );
+    assert_eq!(snapshot(&out), before, "no staging folder left, the earlier outputs intact");
+}
+
+#[test]
+fn sigint_stops_the_run_cleanly() {
+    interrupt("-INT", 130);
+}
+
+#[test]
+fn sigterm_stops_the_run_cleanly() {
+    interrupt("-TERM", 143);
+}
+
+#[test]
+fn threads_beyond_the_cores_are_clamped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut a = sample_run(&out.display().to_string());
+    a.extend(["--threads".into(), "100000".into()]);
+    let r = run_ok(&args(&a));
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains(&format!("--threads 100000 is more than the {cores} cores; using {cores}")), "{err}");
+    assert_eq!(manifest(&out).threads, cores);
+}
+
+#[test]
+fn models_are_found_by_name_from_any_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_in = |cwd: &Path, extra: &[&str], env: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_irritant"));
+        c.current_dir(cwd)
+            .args(["run", "--dry-run", "--comments", &sample("comments.csv")])
+            .args(extra)
+            .env_remove("IRRITANT_MODELS");
+        if let Some(e) = env {
+            c.env("IRRITANT_MODELS", e);
+        }
+        c.output().unwrap()
+    };
+    // A name from the repository's models/, run from elsewhere.
+    let o = run_in(dir.path(), &["--model", "e5-small"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(plan.contains(&format!("model: e5-small ({})", root().join("models/e5-small").display())), "{plan}");
+
+    // IRRITANT_MODELS comes first; a model found there runs for real.
+    let shelf = root().join("benches/baseline").display().to_string();
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_irritant"))
+        .current_dir(dir.path())
+        .env("IRRITANT_MODELS", &shelf)
+        .args(["run", "--comments", &sample("comments.csv"), "--model", "linear-fr-en-v1", "--out", "out", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join("benches/baseline/linear-fr-en-v1/card.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest(&out).model.sha256,
+        card["model_sha256"].as_str().unwrap(),
+        "the v1 model, not the embedded one"
+    );
+
+    // An unknown name says where it looked and what there is.
+    let o = run_in(dir.path(), &["--model", "e5-smal"], Some(&shelf));
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown model \"e5-smal\"") && err.contains(&shelf), "{err}");
+    for found in ["linear-fr-en (embedded)", "e5-small", "e5-small-ft", "linear-fr-en-v1"] {
+        assert!(err.contains(found), "{found} not listed: {err}");
+    }
+}
+
+#[test]
+fn dry_run_describes_the_inputs_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    std::fs::copy(sample("comments.csv"), inputs.join("comments.csv")).unwrap();
+    std::fs::write(inputs.join("notes.txt"), "à lire").unwrap();
+    let out = dir.path().join("out");
+    let o = run_ok(&[
+        "run",
+        "--dry-run",
+        "--comments",
+        &inputs.display().to_string(),
+        "--comments",
+        &fixture("comments.parquet"),
+        "--column",
+        "comments.text=text",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    let plan = String::from_utf8_lossy(&o.stdout);
+    // Records, counted as a CSV reader counts them (some texts hold line breaks).
+    assert!(plan.contains(&format!("bytes  {} records", sample_records())), "{plan}");
+    assert!(plan.contains("bytes  5 records") && plan.contains("parquet"), "the Parquet footer's count: {plan}");
+    assert!(plan.contains("skipped comments: ") && plan.contains("notes.txt"), "{plan}");
+    assert!(plan.contains("columns: comments.text=text"), "{plan}");
+    assert!(plan.contains("model: linear-fr-en (embedded)"), "{plan}");
+    assert!(!out.exists(), "a dry run writes nothing");
+}
+
+#[test]
+fn json_summary_on_stdout_gives_counts_reasons_and_categories() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut a = sample_run(&out.display().to_string());
+    a.extend(["--summary".into(), "json".into()]);
+    let o = run_ok(&args(&a));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON alone on stdout");
+    let m = manifest(&out);
+    assert_eq!(s["run_id"], m.run_id.as_str());
+    assert_eq!(s["inputs"]["comments"]["accepted"], m.accounting.comments.accepted);
+    assert_eq!(s["rejects"]["comments"]["rejected"], m.accounting.comments.rejected);
+    let reasons: Vec<&str> =
+        s["rejects"]["comments"]["top_reasons"].as_array().unwrap().iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert!(reasons.contains(&"empty text"), "{reasons:?}");
+    let segments = read_table(&out.join("segments"));
+    let physical = bools(&segments, "physical").iter().filter(|b| **b).count();
+    assert_eq!(s["sentences_per_category"]["physical"], physical as u64);
+    assert!(s["timings"]["total_ms"].as_u64().is_some());
+}
+
+#[test]
+fn a_config_file_holds_the_settings_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("exports")).unwrap();
+    std::fs::copy(sample("comments.csv"), dir.path().join("exports/comments.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("irritant.toml"),
+        "[run]\ncomments = [\"exports/comments.csv\"]\nout = \"from-config\"\nrun_id = \"nightly\"\nquiet = true\n",
+    )
+    .unwrap();
+    let irritant_in = |cwd: &Path, a: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_irritant")).current_dir(cwd).args(a).output().unwrap()
+    };
+    // Paths in the file are relative to the file, wherever the command runs from.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("irritant.toml").display().to_string();
+    let o = irritant_in(elsewhere.path(), &["run", "--config", &cfg, "--run-id", "by-hand"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = manifest(&dir.path().join("from-config"));
+    assert_eq!(m.run_id, "by-hand", "the flag wins over the file");
+    assert_eq!(m.accounting.comments.read, sample_records());
+
+    // irritant.toml in the current directory is read without --config.
+    let o = irritant_in(dir.path(), &["run", "--out", "by-flag"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(manifest(&dir.path().join("by-flag")).run_id, "nightly");
+
+    std::fs::write(dir.path().join("irritant.toml"), "[run]\nthread = 2\n").unwrap();
+    let o = irritant_in(dir.path(), &["run", "--out", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown setting \"thread\" in [run]; valid: ") && err.contains("threads"), "{err}");
+}
+
+fn sample_records() -> u64 {
+    let mut r = csv::Reader::from_path(sample("comments.csv")).unwrap();
+    r.records().count() as u64
+}
+
+#[test]
+fn append_refuses_a_dataset_with_other_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.display().to_string();
+    run_ok(&args(&sample_run(&o)));
+    let before = snapshot(&out);
+    // Without the visits file, the visits table has none of its pass-through columns.
+    let r = irritant(&["run", "--comments", &sample("comments.csv"), "--out", &o, "--append", "-q"]);
+    assert_eq!(r.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("--append: visits in") && err.contains("has other columns than this run writes"), "{err}");
+    assert_eq!(snapshot(&out), before);
+
+    // The same inputs append, and the two runs read back apart.
+    let mut again = sample_run(&o);
+    again.extend(["--append".into(), "--run-id".into(), "second".into()]);
+    run_ok(&args(&again));
+    let runs: Vec<_> = std::fs::read_dir(out.join("_runs")).unwrap().collect();
+    assert_eq!(runs.len(), 2);
+    let segments = read_table(&out.join("segments"));
+    let ids = strings(&segments, "run_id");
+    let second = ids.iter().filter(|r| r.as_deref() == Some("second")).count();
+    assert_eq!(second * 2, segments.num_rows(), "each run's rows once");
+    assert_eq!(manifest(&out).run_id, "second");
+}
