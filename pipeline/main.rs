@@ -563,7 +563,7 @@ fn cmd_schema(a: SchemaArgs) -> Result<()> {
     for t in tables {
         let s = schema::by_name(t)
             .with_context(|| format!("unknown table {t:?}: expected one of {}", schema::TABLES.join(", ")))?;
-        println!("{t}.parquet");
+        println!("{}", if t == "predictions" { format!("{t}.parquet") } else { format!("{t}/") });
         for f in s.fields() {
             println!(
                 "  {:<24} {:<40} {}",

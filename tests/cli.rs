@@ -523,6 +523,31 @@ fn transcripts_in_four_formats_become_turns_and_visit_measures() {
     let duration = i64s(&visits, "duration_ms")[r];
     assert!(answer.is_some() && duration.unwrap() > answer.unwrap());
     assert!(i32s(&visits, "hold_transfer_mentions")[r] >= 1, "the bank call mentions a hold");
+    // One rule for the visit's tallies: its transcripts' sentences count as comments' do.
+    let visit_ids = strings(&turns, "visit_id");
+    let flags = bools(&turns, "phygital_bridge");
+    for (i, v) in vid.iter().enumerate() {
+        let rows: Vec<usize> = (0..turns.num_rows()).filter(|&t| visit_ids[t] == *v).collect();
+        assert_eq!(i32s(&visits, "n_segments")[i] as usize, rows.len(), "{v:?}");
+        let phygital = rows.iter().filter(|&&t| flags[t]).count();
+        assert_eq!(i32s(&visits, "n_phygital_bridge")[i] as usize, phygital, "{v:?}");
+        let listed = visits.column_by_name("irritants").unwrap().as_list::<i32>().value(i);
+        let listed = listed.as_string::<i32>();
+        assert_eq!((0..listed.len()).any(|j| listed.value(j) == "phygital_bridge"), phygital > 0, "{v:?}");
+    }
+    // Turns say where they come from and how their roles were found.
+    let (channels, sources) = (strings(&turns, "channel"), strings(&turns, "role_source"));
+    let (files, lines) = (strings(&turns, "source_file"), i64s(&turns, "source_line"));
+    let chat = (0..turns.num_rows()).find(|&i| ids[i].as_deref() == Some("chat-fr-01")).unwrap();
+    assert_eq!(channels[chat].as_deref(), Some("chat"));
+    assert!(files[chat].as_deref().unwrap().ends_with("chats.jsonl") && lines[chat] == Some(1));
+    assert_eq!(sources[chat].as_deref(), Some("mapping"), "chatbot, client and conseillère are in the role table");
+    let m1 = (0..turns.num_rows()).find(|&i| ids[i].as_deref() == Some("m1")).unwrap();
+    assert_eq!(channels[m1].as_deref(), Some("phone"));
+    assert_eq!(lines[m1], Some(1));
+    assert!(stt.iter().all(|&i| sources[i].as_deref() == Some("heuristic") && lines[i] == Some(1)));
+    let latin1 = (0..turns.num_rows()).find(|&i| files[i].as_deref().unwrap().ends_with("latin1_call_fr.txt")).unwrap();
+    assert!(bools(&turns, "repaired_encoding")[latin1]);
 
     let rejects = read_table(&out.join("rejects"));
     let reasons = strings(&rejects, "reason");

@@ -32,6 +32,7 @@ pub const NULL_PARTITION: &str = "unknown";
 #[serde(rename_all = "snake_case")]
 pub enum PartitionBy {
     /// `visit_month=YYYY-MM`, the month of the visit's `visit_date` in the visits file.
+    #[value(name = "visit_month", alias = "visit-month")]
     VisitMonth,
 }
 

@@ -410,7 +410,12 @@ pub fn rejects() -> SchemaRef {
         col("source_file", DataType::Utf8, false, "Input file."),
         col("input", DataType::Utf8, false, "Which input: comments, transcripts, checklist or visits."),
         col("source_row", DataType::Int64, true, "Data row (CSV, Parquet) or line (JSONL), from 1."),
-        col("column", DataType::Utf8, true, "Column concerned, when one is (wide checklists)."),
+        col(
+            "column",
+            DataType::Utf8,
+            true,
+            "Column concerned, when one is (a wide checklist's criterion, an unparsable date).",
+        ),
         col("raw", DataType::Utf8, false, "The raw record, truncated to 1,000 characters."),
         col("reason", DataType::Utf8, false, "Why it was rejected."),
     ])
