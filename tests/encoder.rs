@@ -93,9 +93,15 @@ fn evidence_terms(batch: &arrow::array::RecordBatch, row: usize) -> Vec<(String,
 }
 
 /// Checks that `term`, an evidence term of a segment whose text is `text`, is written as
-/// the segment writes it.
+/// the segment writes it and is not only stop words.
 fn assert_readable(term: &str, text: &str) {
+    use irritant::classify::features::{fold, tokens};
     assert!(text.contains(term), "evidence {term:?} is not written so in {text:?}");
+    let folded = fold(term);
+    assert!(
+        !tokens(&folded).iter().all(|w| irritant::classify::stopwords::is_stop_word(w)),
+        "evidence {term:?} is only stop words, in {text:?}"
+    );
 }
 
 fn sample_run(out: &Path, model: &str) -> irritant::write::manifest::Manifest {

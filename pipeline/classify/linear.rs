@@ -740,6 +740,25 @@ mod tests {
     }
 
     #[test]
+    fn stop_words_are_never_evidence_and_leave_room_for_the_next_term() {
+        // `Le` and `en` push most, but say nothing on their own.
+        let m = toy_with(&[("le", 6.0), ("en", 5.0), ("caisse", 2.0), ("réponse", 1.0)]);
+        let text = "Le temps en caisse, aucune réponse.";
+        let p = m.predict(&SegmentInput::alone(text));
+        assert!(p.irritants.contains(Irritant::Physical));
+        let terms: Vec<&str> = p.evidence.iter().map(|e| e.term.as_str()).collect();
+        assert_eq!(terms[..2], ["caisse", "réponse"], "{p:?}");
+        assert!(terms.iter().all(|t| !["Le", "en"].contains(t)), "{p:?}");
+        // Without the filter they would have come first.
+        let f = m.extractor.extract(&SegmentInput::alone(text));
+        let physical = m.layout.category(Irritant::Physical);
+        let c = m.term_contributions(&f, &[physical]);
+        let le = f.terms.iter().position(|t| t == "le").unwrap();
+        let caisse = f.terms.iter().position(|t| t == "caisse").unwrap();
+        assert!(c[le] > c[caisse]);
+    }
+
+    #[test]
     fn embedded_default_predicts_aspects_that_follow_the_rule() {
         let m = LinearModel::embedded_default().unwrap();
         assert!(m.predicts_aspects());

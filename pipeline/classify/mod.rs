@@ -13,6 +13,7 @@ pub mod heads;
 pub mod labelled;
 pub mod linear;
 pub mod metrics;
+pub mod stopwords;
 pub mod train;
 
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ pub struct Evidence {
 }
 
 /// A term that can be evidence: its folded form (the one features read, on which
-/// repeats are matched) and how the segment writes it.
+/// repeats and stop words are matched) and how the segment writes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Term {
     pub folded: String,
@@ -47,8 +48,9 @@ impl Evidence {
     /// The terms that pushed head `head` most, strongest first: `candidates` are terms in
     /// the order of the segment (folded, as written) with their contributions to every
     /// head's logit; only positive contributions count, and ties go to the earlier term,
-    /// so evidence is deterministic. The evidence is filed under `irritant` and `aspect`,
-    /// each term as written.
+    /// so evidence is deterministic. A term made only of stop words
+    /// ([`stopwords::is_filler`]) is never evidence: the next strongest takes its place.
+    /// The evidence is filed under `irritant` and `aspect`, each term as written.
     pub fn strongest<'a>(
         irritant: Irritant,
         aspect: Option<AspectLabel>,
@@ -61,6 +63,7 @@ impl Evidence {
         scored.sort_by(|a, b| b.2.total_cmp(&a.2));
         scored
             .into_iter()
+            .filter(|(folded, _, _)| !stopwords::is_filler(folded))
             .take(EVIDENCE_PER_CATEGORY)
             .map(|(_, term, weight)| Evidence { irritant, aspect, term: term.to_string(), weight })
             .collect()

@@ -110,7 +110,7 @@ fn prediction_columns(f: &mut Vec<Field>) {
         "evidence",
         struct_list(evidence_fields()),
         false,
-        "For each predicted irritant aspect (each predicted category, for a model without aspect heads), up to three terms that pushed it most, with the aspect and the contribution to its head's logit. A term is a word, a word pair or an entity name, as the segment writes it.",
+        "For each predicted irritant aspect (each predicted category, for a model without aspect heads), up to three terms that pushed it most, with the aspect and the contribution to its head's logit. A term is a word, a word pair or an entity name, as the segment writes it; stop words alone are never evidence.",
     ));
     f.push(col(
         "aspects",
