@@ -8,14 +8,15 @@
 //!
 //! Every feature remembers the *term* it came from (a word, or a pair of words for a
 //! bigram): character n-grams count towards the word they were cut from. The evidence of
-//! a prediction is reported per term, which a person can read, rather than per n-gram.
+//! a prediction is reported per term, which a person can read, rather than per n-gram,
+//! and as the text writes it: each term keeps its place in the folded text, and a
+//! [`SourceMap`] leads from there back to the text.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
 
 use super::SegmentInput;
 use crate::redact::PiiKind;
@@ -140,15 +141,30 @@ pub struct Features {
     pub values: Vec<f32>,
     /// For each bucket above, an index into `terms` (`u32::MAX` for the constant feature).
     pub term_of: Vec<u32>,
+    /// Terms as features read them (folded).
     pub terms: Vec<String>,
+    /// For each term, its byte range in the prepared text, from its first token's start
+    /// to its last token's end: with the text's [`SourceMap`], how the segment writes it
+    /// ([`written`]).
+    pub spans: Vec<(u32, u32)>,
 }
 
 /// Lower-cases, strips accents, maps digits to `0` and apostrophes to `'`.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.nfd() {
+    for c in text.chars() {
+        push_folded(c, &mut out);
+    }
+    out
+}
+
+/// Appends the folded form of one character: its canonical decomposition without the
+/// combining marks, lower-cased (the accents of a text in NFD fall away the same way, as
+/// marks of their own).
+fn push_folded(c: char, out: &mut String) {
+    unicode_normalization::char::decompose_canonical(c, |c| {
         if is_combining_mark(c) {
-            continue;
+            return;
         }
         match c {
             '0'..='9' => out.push('0'),
@@ -157,8 +173,7 @@ pub fn fold(text: &str) -> String {
             'æ' | 'Æ' => out.push_str("ae"),
             _ => out.extend(c.to_lowercase()),
         }
-    }
-    out
+    });
 }
 
 /// Splits folded text into tokens: runs of letters and digits (an apostrophe ends a token
@@ -216,77 +231,126 @@ fn hash(namespace: u8, parts: &[&str]) -> u64 {
     h
 }
 
+/// For each byte of a prepared text ([`Extractor::prepare`]), the byte range of the
+/// original text it comes from: the character it was folded from, the whole run for a
+/// folded elongation, the whole placeholder for the space that replaces one.
+pub type SourceMap = Vec<(u32, u32)>;
+
 /// Text made ready for tokens: the placeholders of redaction removed (they stand for
 /// personal data, not for words: `[PHONE]` must not read as the word "phone"),
 /// hashtags split into words when asked, then folded, and elongations folded when asked.
-fn prepare(text: &str, cfg: &FeatureConfig) -> String {
-    let mut t = std::borrow::Cow::Borrowed(text);
-    if t.contains('[') {
-        let mut owned = t.into_owned();
-        for kind in PiiKind::ALL {
-            owned = owned.replace(kind.placeholder(), " ");
+/// With `source`, also where each byte of the result comes from; the text is the same
+/// either way.
+fn prepare(text: &str, cfg: &FeatureConfig, mut source: Option<&mut SourceMap>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut emit = |c: char, from: usize, to: usize, out: &mut String| {
+        push_folded(c, out);
+        if let Some(map) = source.as_deref_mut() {
+            map.resize(out.len(), (from as u32, to as u32));
         }
-        t = std::borrow::Cow::Owned(owned);
+    };
+    let mut hashtags = Hashtags::default();
+    let mut skip_to = 0;
+    for (i, c) in text.char_indices() {
+        if i < skip_to {
+            continue;
+        }
+        let placeholder = match c {
+            '[' => PiiKind::ALL.iter().map(|k| k.placeholder()).find(|p| text[i..].starts_with(p)),
+            _ => None,
+        };
+        let (c, to) = match placeholder {
+            Some(p) => (' ', i + p.len()),
+            None => (c, i + c.len_utf8()),
+        };
+        skip_to = to;
+        if cfg.split_hashtags {
+            hashtags.feed(c, |c, inserted| emit(c, i, if inserted { i } else { to }, &mut out));
+        } else {
+            emit(c, i, to, &mut out);
+        }
     }
-    if cfg.split_hashtags && t.contains('#') {
-        t = std::borrow::Cow::Owned(split_hashtags(&t));
-    }
-    let folded = fold(&t);
     if cfg.fold_elongations {
-        fold_elongations(&folded)
+        fold_elongations(&out, source)
     } else {
-        folded
+        out
     }
 }
 
-/// `#ServiceClientNul` becomes `service Client Nul`: the `#` dropped and a space put
-/// before each capital that follows a lower-case letter, and for each `_`.
-fn split_hashtags(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut in_tag = false;
-    let mut prev_lower = false;
-    for c in text.chars() {
+/// Reads a hashtag as its words: `#ServiceClientNul` becomes ` Service Client Nul`, the
+/// `#` and each `_` turned to a space and a space put before each capital that follows a
+/// lower-case letter.
+#[derive(Default)]
+struct Hashtags {
+    in_tag: bool,
+    prev_lower: bool,
+}
+
+impl Hashtags {
+    /// Passes `c` on to `emit`, with a space inserted before it where a word starts
+    /// (`emit(' ', true)`).
+    fn feed(&mut self, c: char, mut emit: impl FnMut(char, bool)) {
         if c == '#' {
-            in_tag = true;
-            prev_lower = false;
-            out.push(' ');
-            continue;
+            self.in_tag = true;
+            self.prev_lower = false;
+            return emit(' ', false);
         }
-        if in_tag {
+        if self.in_tag {
             if c == '_' {
-                out.push(' ');
-                prev_lower = false;
-                continue;
+                self.prev_lower = false;
+                return emit(' ', false);
             }
             if !c.is_alphanumeric() {
-                in_tag = false;
-            } else if c.is_uppercase() && prev_lower {
-                out.push(' ');
+                self.in_tag = false;
+            } else if c.is_uppercase() && self.prev_lower {
+                emit(' ', true);
             }
-            prev_lower = c.is_lowercase();
+            self.prev_lower = c.is_lowercase();
         }
-        out.push(c);
+        emit(c, false)
     }
-    out
 }
 
 /// Runs of three or more of the same letter become one: "treees", "nuuul" read as "tres",
-/// "nul". (Two stay two: "cool", "appli".)
-fn fold_elongations(folded: &str) -> String {
-    let chars: Vec<char> = folded.chars().collect();
+/// "nul". (Two stay two: "cool", "appli".) With `source` (where each byte of `folded`
+/// comes from), it is rewritten for the result: a run's letter comes from the whole run.
+fn fold_elongations(folded: &str, source: Option<&mut SourceMap>) -> String {
+    let chars: Vec<(usize, char)> = folded.char_indices().collect();
     let mut out = String::with_capacity(folded.len());
+    let mut map = SourceMap::new();
     let mut i = 0;
     while i < chars.len() {
-        let c = chars[i];
+        let c = chars[i].1;
         let mut j = i + 1;
-        while j < chars.len() && chars[j] == c {
+        while j < chars.len() && chars[j].1 == c {
             j += 1;
         }
-        let run = if c.is_alphabetic() && j - i >= 3 { 1 } else { j - i };
-        out.extend(std::iter::repeat_n(c, run));
+        let collapse = c.is_alphabetic() && j - i >= 3;
+        for k in i..if collapse { i + 1 } else { j } {
+            out.push(c);
+            if let Some(src) = source.as_deref() {
+                let from = src[chars[k].0];
+                let to = if collapse { src[chars[j - 1].0] } else { from };
+                map.resize(out.len(), (from.0, to.1));
+            }
+        }
         i = j;
     }
+    if let Some(src) = source {
+        *src = map;
+    }
     out
+}
+
+/// How `text` writes the part of its prepared form at `span` (a byte range of the
+/// prepared text, `source` its [`SourceMap`]): from the start of what its first byte
+/// comes from to the end of what its last byte comes from.
+pub fn written<'t>(text: &'t str, source: &[(u32, u32)], span: (u32, u32)) -> &'t str {
+    let (a, b) = (span.0 as usize, span.1 as usize);
+    match (source.get(a), b.checked_sub(1).and_then(|e| source.get(e))) {
+        (Some(&(from, _)), Some(&(_, to))) if a < b && from < to => &text[from as usize..to as usize],
+        _ => "",
+    }
 }
 
 /// A hasher for keys that are already FNV-1a hashes: it passes them through.
@@ -332,8 +396,9 @@ impl Builder<'_> {
         self.f.term_of.push(term);
     }
 
-    fn term(&mut self, t: String) -> u32 {
+    fn term(&mut self, t: String, span: (u32, u32)) -> u32 {
         self.f.terms.push(t);
+        self.f.spans.push(span);
         (self.f.terms.len() - 1) as u32
     }
 }
@@ -386,7 +451,14 @@ impl Extractor {
 
     /// A text as features read it (placeholders removed, folded); see [`Self::extract_prepared`].
     pub fn prepare(&self, text: &str) -> String {
-        prepare(text, &self.cfg)
+        prepare(text, &self.cfg, None)
+    }
+
+    /// Where each byte of `text` prepared by [`Self::prepare`] comes from in `text`.
+    pub fn source_map(&self, text: &str) -> SourceMap {
+        let mut source = SourceMap::with_capacity(text.len());
+        prepare(text, &self.cfg, Some(&mut source));
+        source
     }
 
     /// [`Self::extract`] from texts already prepared by [`Self::prepare`]: `text` for
@@ -395,11 +467,14 @@ impl Extractor {
     pub fn extract_prepared(&self, input: &SegmentInput, text: &str, previous: Option<&str>) -> Features {
         let cfg = &self.cfg;
         let toks = tokens(text);
+        // Each token's byte range in `text`, of which it is a slice.
+        let at = |t: &str| (t.as_ptr() as usize - text.as_ptr() as usize) as u32;
+        let span = |from: usize, to: usize| (at(toks[from]), at(toks[to]) + toks[to].len() as u32);
         let mut b = Builder { x: self, f: Features::default() };
         b.push(b'B', &[], 1.0, u32::MAX); // bias-like feature present in every text
         let mut grams = String::new();
         for (ti, tok) in toks.iter().enumerate() {
-            let term = b.term((*tok).to_string());
+            let term = b.term((*tok).to_string(), span(ti, ti));
             debug_assert_eq!(term as usize, ti);
             b.push(b'W', &[tok], 1.0, term);
             if cfg.char_min > 0 && tok.chars().next().is_some_and(char::is_alphanumeric) {
@@ -422,13 +497,17 @@ impl Extractor {
         }
         if cfg.word_ngrams >= 2 {
             for w in 0..toks.len().saturating_sub(1) {
-                let term = b.term(format!("{} {}", toks[w], toks[w + 1]));
+                let term = b.term(format!("{} {}", toks[w], toks[w + 1]), span(w, w + 1));
                 b.push(b'G', &[toks[w], toks[w + 1]], 1.0, term);
             }
         }
         for (start, len, e) in self.entities_in(&toks) {
             let entry = &self.lexicon.entities[e];
-            let term = if len == 1 { start as u32 } else { b.term(toks[start..start + len].join(" ")) };
+            let term = if len == 1 {
+                start as u32
+            } else {
+                b.term(toks[start..start + len].join(" "), span(start, start + len - 1))
+            };
             b.push(b'E', &["kind", &entry.kind], 1.0, term);
             b.push(b'E', &["aspect", &entry.aspect], 1.0, term);
         }
@@ -543,6 +622,103 @@ mod tests {
             ..SegmentInput::alone("elle plante")
         });
         assert_eq!(ignored.buckets.len(), none.extract(&SegmentInput::alone("elle plante")).buckets.len());
+    }
+
+    /// Each token of `text` as the text writes it.
+    fn written_tokens<'t>(x: &Extractor, text: &'t str) -> Vec<&'t str> {
+        let f = x.extract(&SegmentInput::alone(text));
+        let source = x.source_map(text);
+        let prepared = x.prepare(text);
+        assert_eq!(source.len(), prepared.len(), "one source range per byte of {prepared:?}");
+        let n = tokens(&prepared).len();
+        f.spans[..n].iter().map(|&span| written(text, &source, span)).collect()
+    }
+
+    #[test]
+    fn terms_map_back_to_their_spelling_in_the_text() {
+        let cfg = FeatureConfig::default();
+        let x = Extractor::new(&cfg, &Lexicon::default());
+        let text = "Très LONGUE attente… L’appli a planté, cœur brisé : réponse en 12 jours !!!";
+        assert_eq!(
+            written_tokens(&x, text),
+            vec![
+                "Très", "LONGUE", "attente", "…", "L’", "appli", "a", "planté", "cœur", "brisé", "réponse", "en", "12",
+                "jours", "!", "!", "!"
+            ]
+        );
+        // A pair runs from its first word to its second, as written between them.
+        let f = x.extract(&SegmentInput::alone(text));
+        let source = x.source_map(text);
+        let pair = f.terms.iter().position(|t| t == "a plante").unwrap();
+        assert_eq!(written(text, &source, f.spans[pair]), "a planté");
+        let pair = f.terms.iter().position(|t| t == "plante coeur").unwrap();
+        assert_eq!(written(text, &source, f.spans[pair]), "planté, cœur");
+        // Placeholders are no part of any word.
+        let text = "Rappelez-moi au [PHONE] svp";
+        assert_eq!(written_tokens(&x, text), vec!["Rappelez", "moi", "au", "svp"]);
+        // Hashtags and elongations, when folded, keep their spelling too.
+        let on =
+            Extractor::new(&FeatureConfig { split_hashtags: true, fold_elongations: true, ..cfg }, &Lexicon::default());
+        assert_eq!(
+            written_tokens(&on, "#ServiceClientNul trèèès lent"),
+            vec!["Service", "Client", "Nul", "trèèès", "lent"]
+        );
+        assert_eq!(on.prepare("#ServiceClientNul trèèès lent"), " service client nul tres lent");
+    }
+
+    #[test]
+    fn entity_names_map_back_to_their_spelling() {
+        let lexicon = Lexicon::from_entities_tsv(
+            "name\taliases\tkind\tmarkets\taspect\nZorbex Express\tzorbex\tcarrier\tFR\tthird_party.delivery\n",
+            "test",
+        )
+        .unwrap();
+        let x = Extractor::new(&FeatureConfig::default(), &lexicon);
+        let text = "colis perdu par ZORBEX  Éxpress";
+        let f = x.extract(&SegmentInput::alone(text));
+        let name = f.terms.iter().position(|t| t == "zorbex express").unwrap();
+        assert_eq!(written(text, &x.source_map(text), f.spans[name]), "ZORBEX  Éxpress");
+    }
+
+    #[test]
+    fn fold_is_a_folded_nfd_of_the_whole_text() {
+        use unicode_normalization::UnicodeNormalization;
+        // The definition `fold` keeps, character by character: the text in NFD, less its
+        // combining marks, the rest mapped.
+        let reference = |text: &str| {
+            let mut out = String::new();
+            for c in text.nfd().filter(|c| !is_combining_mark(*c)) {
+                match c {
+                    '0'..='9' => out.push('0'),
+                    '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => out.push('\''),
+                    'œ' | 'Œ' => out.push_str("oe"),
+                    'æ' | 'Æ' => out.push_str("ae"),
+                    _ => out.extend(c.to_lowercase()),
+                }
+            }
+            out
+        };
+        let mut texts: Vec<String> = ["Ève À ÇA ﬁ Ǆ İstanbul ß ẞ Å Ω ḱ 한국어 e\u{301}\u{323} ǖ Œuvre 😡 ½ ²"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/labelled");
+        for file in ["train.jsonl", "dev.jsonl", "test.jsonl", "comments/train.jsonl", "transcripts/train.jsonl"] {
+            let Ok(raw) = std::fs::read_to_string(dir.join(file)) else { continue };
+            for line in raw.lines() {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                texts.extend(v["text"].as_str().map(String::from));
+                for part in ["sentences", "turns"] {
+                    for s in v[part].as_array().into_iter().flatten() {
+                        texts.extend(s["text"].as_str().map(String::from));
+                    }
+                }
+            }
+        }
+        assert!(texts.len() > 1000, "the labelled data is read");
+        for t in &texts {
+            assert_eq!(fold(t), reference(t), "{t:?}");
+        }
     }
 
     #[test]

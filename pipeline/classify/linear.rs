@@ -16,9 +16,9 @@ use std::path::Path;
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::features::{Extractor, FeatureConfig, Features, FnvKey, Lexicon};
+use super::features::{written, Extractor, FeatureConfig, Features, FnvKey, Lexicon};
 use super::heads::HeadLayout;
-use super::{Classifier, Evidence, Prediction, SegmentInput};
+use super::{Classifier, Evidence, Prediction, SegmentInput, Term};
 use crate::digest::hex_sha256;
 use crate::taxonomy::Irritant;
 
@@ -503,15 +503,21 @@ impl LinearModel {
         &self,
         input: &SegmentInput,
         dense: Option<&[f32]>,
-        extra_terms: Vec<(String, Vec<f32>)>,
+        extra_terms: Vec<(Term, Vec<f32>)>,
     ) -> Prediction {
-        self.predict_features(self.extractor.extract(input), dense, extra_terms)
+        self.predict_features(input.text, self.extractor.extract(input), dense, extra_terms)
     }
 
-    /// Classifies a segment from its features.
+    /// Classifies a segment from its features (`text` is the segment's, for the evidence).
     /// The irritant aspect heads of a category are computed only when the category is
     /// predicted: decoding reads no other (see [`HeadLayout::first_heads`]).
-    fn predict_features(&self, f: Features, dense: Option<&[f32]>, extra_terms: Vec<(String, Vec<f32>)>) -> Prediction {
+    fn predict_features(
+        &self,
+        text: &str,
+        f: Features,
+        dense: Option<&[f32]>,
+        extra_terms: Vec<(Term, Vec<f32>)>,
+    ) -> Prediction {
         let mut z = self.header.bias.clone();
         self.add_logits(&f, dense, self.layout.first_heads(), &mut z);
         for c in Irritant::ALL {
@@ -521,22 +527,32 @@ impl LinearModel {
         }
         let mut p = self.layout.decode(&z, &self.header.thresholds);
         if !p.irritants.is_empty() {
-            p.evidence = self.evidence(&p, f, extra_terms);
+            p.evidence = self.evidence(&p, text, f, extra_terms);
         }
         p
     }
 
     /// The evidence of a prediction: for each predicted irritant aspect (each predicted
     /// category, for a model without aspect heads), the terms that pushed its head most.
-    /// A term that occurs twice counts once, with its contributions summed.
-    fn evidence(&self, p: &Prediction, f: Features, extra_terms: Vec<(String, Vec<f32>)>) -> Vec<Evidence> {
+    /// A term that occurs twice counts once, with its contributions summed, and is
+    /// written as it is the first time in `text`, the segment's.
+    fn evidence(&self, p: &Prediction, text: &str, f: Features, extra_terms: Vec<(Term, Vec<f32>)>) -> Vec<Evidence> {
         let targets = self.layout.evidence_targets(p);
         let heads: Vec<usize> = targets.iter().map(|t| t.2).collect();
         let k = heads.len();
         let mut per_term = self.term_contributions(&f, &heads);
-        let mut terms = f.terms;
-        for (t, c) in extra_terms {
-            terms.push(t);
+        let source = self.extractor.source_map(text);
+        // As features read them, and as written (as read, should a span not map back).
+        let mut terms: Vec<&str> = f.terms.iter().map(String::as_str).collect();
+        let mut spelled: Vec<&str> = f
+            .spans
+            .iter()
+            .zip(&terms)
+            .map(|(&span, &t)| Some(written(text, &source, span)).filter(|w| !w.is_empty()).unwrap_or(t))
+            .collect();
+        for (t, c) in &extra_terms {
+            terms.push(&t.folded);
+            spelled.push(&t.written);
             per_term.extend(heads.iter().map(|&h| c[h]));
         }
         // Distinct terms in order of first occurrence, with their contributions summed.
@@ -544,14 +560,14 @@ impl LinearModel {
         let mut sums: Vec<f32> = Vec::with_capacity(per_term.len());
         let mut first: HashMap<&str, usize, BuildHasherDefault<FnvKey>> = HashMap::default();
         for (t, w) in per_term.chunks(k.max(1)).enumerate() {
-            match first.get(terms[t].as_str()) {
+            match first.get(terms[t]) {
                 Some(&i) => {
                     for (sum, x) in sums[i * k..(i + 1) * k].iter_mut().zip(w) {
                         *sum += x;
                     }
                 }
                 None => {
-                    first.insert(terms[t].as_str(), order.len());
+                    first.insert(terms[t], order.len());
                     order.push(t);
                     sums.extend_from_slice(w);
                 }
@@ -559,7 +575,7 @@ impl LinearModel {
         }
         let mut evidence = Vec::new();
         for (j, (category, aspect, _)) in targets.into_iter().enumerate() {
-            let candidates = order.iter().zip(sums.chunks(k)).map(|(t, w)| (terms[*t].as_str(), w));
+            let candidates = order.iter().zip(sums.chunks(k)).map(|(t, w)| (terms[*t], spelled[*t], w));
             evidence.extend(Evidence::strongest(category, aspect, j, candidates));
         }
         evidence
@@ -598,7 +614,7 @@ impl Classifier for LinearModel {
                     };
                     let f = self.extractor.extract_prepared(s, &text, previous.as_deref());
                     last = Some((s.text, text));
-                    self.predict_features(f, None, Vec::new())
+                    self.predict_features(s.text, f, None, Vec::new())
                 })
             })
             .collect())
@@ -629,14 +645,22 @@ mod tests {
 
     /// Seven heads; `caisse` pushes physical and negative.
     fn toy() -> LinearModel {
+        toy_with(&[("caisse", 2.0)])
+    }
+
+    /// Seven heads; each word (its word and character n-gram features) pushes physical
+    /// by its weight, and negative by half of it.
+    fn toy_with(words: &[(&str, f32)]) -> LinearModel {
         let features = FeatureConfig { bits: 10, context_weight: 0.0, ..FeatureConfig::default() };
         let layout = HeadLayout::categories_and_sentiments();
         let heads = layout.len();
         let mut weights = vec![0f32; (1 << 10) * heads];
-        let f = Extractor::new(&features, &Lexicon::default()).extract(&SegmentInput::alone("caisse"));
-        for &b in &f.buckets[1..] {
-            weights[b as usize * heads + layout.category(Irritant::Physical)] = 2.0;
-            weights[b as usize * heads + layout.sentiment(Sentiment::Negative)] = 1.0;
+        for &(word, w) in words {
+            let f = Extractor::new(&features, &Lexicon::default()).extract(&SegmentInput::alone(word));
+            for &b in &f.buckets[1..] {
+                weights[b as usize * heads + layout.category(Irritant::Physical)] = w;
+                weights[b as usize * heads + layout.sentiment(Sentiment::Negative)] = w / 2.0;
+            }
         }
         let mut bias = vec![-1.0; 4];
         bias.extend([0.0; 3]);
@@ -706,12 +730,32 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_term_is_one_piece_of_evidence() {
+    fn a_repeated_term_is_one_piece_of_evidence_written_as_it_first_is() {
         let p = toy().predict(&SegmentInput::alone("Caisse fermée, attente en caisse"));
-        let caisse: Vec<_> = p.evidence.iter().filter(|e| e.term == "caisse").collect();
+        let caisse: Vec<_> = p.evidence.iter().filter(|e| e.term.to_lowercase() == "caisse").collect();
         assert_eq!(caisse.len(), 1);
+        assert_eq!(caisse[0].term, "Caisse");
         let once = toy().predict(&SegmentInput::alone("Attente en caisse"));
         assert!(caisse[0].weight > once.evidence[0].weight);
+    }
+
+    #[test]
+    fn stop_words_are_never_evidence_and_leave_room_for_the_next_term() {
+        // `Le` and `en` push most, but say nothing on their own.
+        let m = toy_with(&[("le", 6.0), ("en", 5.0), ("caisse", 2.0), ("réponse", 1.0)]);
+        let text = "Le temps en caisse, aucune réponse.";
+        let p = m.predict(&SegmentInput::alone(text));
+        assert!(p.irritants.contains(Irritant::Physical));
+        let terms: Vec<&str> = p.evidence.iter().map(|e| e.term.as_str()).collect();
+        assert_eq!(terms[..2], ["caisse", "réponse"], "{p:?}");
+        assert!(terms.iter().all(|t| !["Le", "en"].contains(t)), "{p:?}");
+        // Without the filter they would have come first.
+        let f = m.extractor.extract(&SegmentInput::alone(text));
+        let physical = m.layout.category(Irritant::Physical);
+        let c = m.term_contributions(&f, &[physical]);
+        let le = f.terms.iter().position(|t| t == "le").unwrap();
+        let caisse = f.terms.iter().position(|t| t == "caisse").unwrap();
+        assert!(c[le] > c[caisse]);
     }
 
     #[test]

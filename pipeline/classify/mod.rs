@@ -13,6 +13,7 @@ pub mod heads;
 pub mod labelled;
 pub mod linear;
 pub mod metrics;
+pub mod stopwords;
 pub mod train;
 
 use std::path::{Path, PathBuf};
@@ -21,8 +22,8 @@ use anyhow::{Context, Result};
 
 use crate::taxonomy::{AspectLabel, Irritant, IrritantSet, Sentiment};
 
-/// One term that pushed a label up: a word or a pair of words of the segment (or, marked
-/// `prev:`, of the segment before it) and its contribution to the label's logit.
+/// One term that pushed a label up: a word, a pair of words or an entity name of the
+/// segment, as the segment writes it, and its contribution to the label's logit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     pub irritant: Irritant,
@@ -32,27 +33,39 @@ pub struct Evidence {
     pub weight: f32,
 }
 
+/// A term that can be evidence: its folded form (the one features read, on which
+/// repeats and stop words are matched) and how the segment writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    pub folded: String,
+    pub written: String,
+}
+
 /// Evidence terms kept per predicted category or aspect.
 pub const EVIDENCE_PER_CATEGORY: usize = 3;
 
 impl Evidence {
     /// The terms that pushed head `head` most, strongest first: `candidates` are terms in
-    /// the order of the segment with their contributions to every head's logit; only
-    /// positive contributions count, and ties go to the earlier term, so evidence is
-    /// deterministic. The evidence is filed under `irritant` and `aspect`.
+    /// the order of the segment (folded, as written) with their contributions to every
+    /// head's logit; only positive contributions count, and ties go to the earlier term,
+    /// so evidence is deterministic. A term made only of stop words
+    /// ([`stopwords::is_filler`]) is never evidence: the next strongest takes its place.
+    /// The evidence is filed under `irritant` and `aspect`, each term as written.
     pub fn strongest<'a>(
         irritant: Irritant,
         aspect: Option<AspectLabel>,
         head: usize,
-        candidates: impl Iterator<Item = (&'a str, &'a [f32])>,
+        candidates: impl Iterator<Item = (&'a str, &'a str, &'a [f32])>,
     ) -> Vec<Evidence> {
-        let mut scored: Vec<(&str, f32)> = candidates.map(|(t, w)| (t, w[head])).filter(|(_, w)| *w > 0.0).collect();
+        let mut scored: Vec<(&str, &str, f32)> =
+            candidates.map(|(f, t, w)| (f, t, w[head])).filter(|(_, _, w)| *w > 0.0).collect();
         // A stable sort keeps equal weights in segment order.
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.sort_by(|a, b| b.2.total_cmp(&a.2));
         scored
             .into_iter()
+            .filter(|(folded, _, _)| !stopwords::is_filler(folded))
             .take(EVIDENCE_PER_CATEGORY)
-            .map(|(term, weight)| Evidence { irritant, aspect, term: term.to_string(), weight })
+            .map(|(_, term, weight)| Evidence { irritant, aspect, term: term.to_string(), weight })
             .collect()
     }
 }

@@ -137,7 +137,7 @@ fn prediction_columns(f: &mut Vec<Field>) {
         "evidence",
         struct_list(evidence_fields()),
         false,
-        "For each predicted irritant aspect (each predicted category, for a model without aspect heads), up to three terms that pushed it most, with the aspect and the contribution to its head's logit. A term is a word or a word pair of the segment, an entity name, or `prev:` and a word of the context.",
+        "For each predicted irritant aspect (each predicted category, for a model without aspect heads), up to three terms that pushed it most, with the aspect and the contribution to its head's logit. A term is a word, a word pair or an entity name, as the segment writes it; stop words alone are never evidence.",
     ));
     f.push(col(
         "aspects",

@@ -35,7 +35,7 @@ use self::onnx::{Encoded, EncoderOptions, OnnxEncoder};
 use super::features::fold;
 use super::heads::HeadLayout;
 use super::linear::LinearModel;
-use super::{Classifier, Evidence, Prediction, SegmentInput};
+use super::{Classifier, Evidence, Prediction, SegmentInput, Term};
 use crate::digest::hex_sha256;
 
 /// Segments encoded per call to the encoder, bounding the token states held at once.
@@ -132,7 +132,7 @@ impl EncoderClassifier {
         preds: &mut [Prediction],
     ) -> Result<()> {
         let mut variants: Vec<String> = Vec::new();
-        let mut owners: Vec<(usize, String)> = Vec::new();
+        let mut owners: Vec<(usize, Term)> = Vec::new();
         for (i, (s, p)) in inputs.iter().zip(preds.iter()).enumerate() {
             if p.irritants.is_empty() {
                 continue;
@@ -140,7 +140,7 @@ impl EncoderClassifier {
             let t = s.text;
             for (a, b) in word_spans(t).into_iter().take(OCCLUSION_WORDS) {
                 variants.push(format!("{}{}", &t[..a], &t[b..]));
-                owners.push((i, fold(&t[a..b])));
+                owners.push((i, Term { folded: fold(&t[a..b]), written: t[a..b].to_string() }));
             }
         }
         if variants.is_empty() {
@@ -149,13 +149,13 @@ impl EncoderClassifier {
         let without_inputs: Vec<SegmentInput> =
             variants.iter().zip(&owners).map(|(v, (i, _))| SegmentInput { text: v, ..inputs[*i] }).collect();
         let without = self.encoder.encode_segments(&without_inputs, false, self.pairs())?;
-        let mut drops: Vec<Vec<(String, Vec<f32>)>> = vec![Vec::new(); inputs.len()];
+        let mut drops: Vec<Vec<(Term, Vec<f32>)>> = vec![Vec::new(); inputs.len()];
         for ((i, word), e) in owners.into_iter().zip(&without) {
             let d = encoded[i].vector.iter().zip(&e.vector).map(|(a, b)| a - b).collect();
             drops[i].push((word, d));
         }
         for (p, d) in preds.iter_mut().zip(drops) {
-            p.evidence = evidence_of(&map.layout, p, d.iter().map(|(t, w)| (t.as_str(), w.as_slice())));
+            p.evidence = evidence_of(&map.layout, p, &d);
         }
         Ok(())
     }
@@ -181,7 +181,7 @@ impl EncoderClassifier {
                 let mut p = map.layout.decode(&e.vector, &map.thresholds);
                 if !e.states.is_empty() {
                     let shares = word_logit_shares(input.text, e, map.width());
-                    p.evidence = evidence_of(&map.layout, &p, shares.iter().map(|(t, w)| (t.as_str(), w.as_slice())));
+                    p.evidence = evidence_of(&map.layout, &p, &shares);
                 }
                 p
             }
@@ -191,14 +191,11 @@ impl EncoderClassifier {
 
 /// For each predicted irritant aspect (each predicted category, for a layout without
 /// aspects), the strongest of `candidates` (terms with one contribution per head).
-fn evidence_of<'a>(
-    layout: &HeadLayout,
-    p: &Prediction,
-    candidates: impl Iterator<Item = (&'a str, &'a [f32])> + Clone,
-) -> Vec<Evidence> {
+fn evidence_of(layout: &HeadLayout, p: &Prediction, candidates: &[(Term, Vec<f32>)]) -> Vec<Evidence> {
     let mut out = Vec::new();
     for (category, aspect, head) in layout.evidence_targets(p) {
-        out.extend(Evidence::strongest(category, aspect, head, candidates.clone()));
+        let terms = candidates.iter().map(|(t, w)| (t.folded.as_str(), t.written.as_str(), w.as_slice()));
+        out.extend(Evidence::strongest(category, aspect, head, terms));
     }
     out
 }
@@ -243,7 +240,7 @@ impl Classifier for EncoderClassifier {
 /// `u · e - b` where `b = u · mean` (the training vectors' mean), so token `t` adds
 /// `(u · state_t / norm - b) / n`: its pull away from the average segment. The shares sum
 /// to the contribution exactly.
-fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>], b: &[f32]) -> Vec<(String, Vec<f32>)> {
+fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>], b: &[f32]) -> Vec<(Term, Vec<f32>)> {
     let hidden = u.first().map_or(0, Vec::len);
     let n = e.offsets.len();
     if n == 0 || e.states.len() != n * hidden {
@@ -261,7 +258,7 @@ fn word_contributions(text: &str, e: &Encoded, u: &[Vec<f32>], b: &[f32]) -> Vec
 /// Each word's share of every logit, from a `logits` model's own split of its logits over
 /// the tokens (its `token_output`: `width` values a token, summing to the logits up to a
 /// constant).
-fn word_logit_shares(text: &str, e: &Encoded, width: usize) -> Vec<(String, Vec<f32>)> {
+fn word_logit_shares(text: &str, e: &Encoded, width: usize) -> Vec<(Term, Vec<f32>)> {
     if e.offsets.is_empty() || e.states.len() != e.offsets.len() * width {
         return Vec::new();
     }
@@ -272,13 +269,13 @@ fn word_logit_shares(text: &str, e: &Encoded, width: usize) -> Vec<(String, Vec<
 
 /// Adds each token's shares (`add(token, word's shares)`) to the word (run of letters and
 /// digits) the token starts in; the prefix and special tokens go to none. A word followed
-/// by an apostrophe keeps it (`l'`), as the n-gram terms do.
+/// by an apostrophe keeps it (`l'`, or `L’` as written), as the n-gram terms do.
 fn per_word(
     text: &str,
     offsets: &[Option<(usize, usize)>],
     width: usize,
     add: impl Fn(usize, &mut [f32]),
-) -> Vec<(String, Vec<f32>)> {
+) -> Vec<(Term, Vec<f32>)> {
     let words = word_spans(text);
     let mut shares = vec![vec![0f32; width]; words.len()];
     for (t, off) in offsets.iter().enumerate() {
@@ -290,11 +287,15 @@ fn per_word(
         .into_iter()
         .zip(shares)
         .map(|((a, b), c)| {
-            let mut term = fold(&text[a..b]);
-            if text[b..].starts_with(['\'', '\u{2019}']) {
-                term.push('\'');
-            }
-            (term, c)
+            let mut folded = fold(&text[a..b]);
+            let end = match text[b..].chars().next() {
+                Some(q @ ('\'' | '\u{2019}')) => {
+                    folded.push('\'');
+                    b + q.len_utf8()
+                }
+                _ => b,
+            };
+            (Term { folded, written: text[a..end].to_string() }, c)
         })
         .collect()
 }
@@ -341,7 +342,8 @@ mod tests {
             norm: 1.0,
         };
         let w = word_logit_shares(text, &e, 2);
-        assert_eq!(w, vec![("colis".to_string(), vec![0.75, -1.0]), ("perdu".to_string(), vec![-0.5, 2.0])]);
+        let term = |w: &str| Term { folded: w.to_string(), written: w.to_string() };
+        assert_eq!(w, vec![(term("colis"), vec![0.75, -1.0]), (term("perdu"), vec![-0.5, 2.0])]);
         // A split of the wrong width is not read.
         assert!(word_logit_shares(text, &e, 3).is_empty());
     }
@@ -357,7 +359,7 @@ mod tests {
         let u = [vec![1.0, 1.0], vec![0.0, 1.0], vec![1.0, 0.0], vec![0.0, 0.0]];
         let b = [0.3, 0.0, 0.1, 0.0];
         let c = word_contributions(text, &e, &u, &b);
-        assert_eq!((c[0].0.as_str(), c[1].0.as_str()), ("colis", "perdu"));
+        assert_eq!((c[0].0.written.as_str(), c[1].0.written.as_str()), ("colis", "perdu"));
         // Token 1 (state [2, 1]) on head 0: (3 / 2 - 0.3) / 3.
         assert!((c[0].1[0] - 0.4).abs() < 1e-6);
         // Words plus the special token add up to u · e - b, e being the mean state / norm.
