@@ -45,13 +45,24 @@ pub fn locate(argv: &[OsString]) -> Option<PathBuf> {
     default.is_file().then_some(default)
 }
 
-/// The flags the user gave after the subcommand, by long name.
-fn given_flags(args: &[OsString]) -> Vec<String> {
-    args.iter()
-        .filter_map(|a| a.to_str())
-        .filter_map(|a| a.strip_prefix("--"))
-        .map(|a| a.split('=').next().unwrap_or(a).to_string())
-        .collect()
+/// The flags the user gave after the subcommand, by long name (short ones such as `-o`
+/// looked up in `cmd`).
+fn given_flags(cmd: &clap::Command, args: &[OsString]) -> Vec<String> {
+    let mut given = Vec::new();
+    for a in args.iter().filter_map(|a| a.to_str()) {
+        if let Some(long) = a.strip_prefix("--") {
+            given.push(long.split('=').next().unwrap_or(long).to_string());
+        } else if let Some(shorts) = a.strip_prefix('-') {
+            for c in shorts.chars() {
+                match cmd.get_arguments().find(|arg| arg.get_short() == Some(c)) {
+                    Some(arg) => given.extend(arg.get_long().map(str::to_string)),
+                    // The rest is the value of a short option (`-oDIR`).
+                    None => break,
+                }
+            }
+        }
+    }
+    given
 }
 
 fn toml_scalar(v: &toml::Value) -> Option<String> {
@@ -84,7 +95,7 @@ pub fn merge(cmd: &clap::Command, argv: Vec<OsString>, file: &Path) -> Result<Ve
     let run = run.as_table().ok_or_else(|| err("`run` must be a table ([run])".into()))?;
     let run_cmd = cmd.find_subcommand("run").expect("irritant has a run subcommand");
     let base = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let given = given_flags(&argv[run_at + 1..]);
+    let given = given_flags(run_cmd, &argv[run_at + 1..]);
     let valid: Vec<&str> =
         run_cmd.get_arguments().filter_map(|a| a.get_long()).filter(|l| *l != "config" && *l != "help").collect();
     let mut injected: Vec<OsString> = Vec::new();
@@ -139,6 +150,7 @@ mod tests {
             Command::new("run")
                 .arg(Arg::new("comments").long("comments").value_name("PATH").action(ArgAction::Append))
                 .arg(Arg::new("threads").long("threads"))
+                .arg(Arg::new("out").long("out").short('o').value_name("DIR"))
                 .arg(Arg::new("no-redact").long("no-redact").action(ArgAction::SetTrue))
                 .arg(Arg::new("config").long("config").value_name("FILE")),
         )
@@ -165,6 +177,12 @@ mod tests {
             out,
             vec!["irritant", "run", "--comments=CFG/a.csv", "--comments=/abs/b.csv", "--no-redact", "--threads", "4"]
         );
+    }
+
+    #[test]
+    fn a_short_flag_counts_as_given() {
+        let out = merged("[run]\nout = \"from-file\"\n", &["irritant", "run", "-o", "x"]).unwrap();
+        assert_eq!(out, vec!["irritant", "run", "-o", "x"]);
     }
 
     #[test]
