@@ -294,7 +294,17 @@ impl TextPipeline<'_> {
                 }
             }
         }
-        let mut it = self.classifier.classify(&inputs)?.into_iter();
+        let all = self.classifier.classify(&inputs)?;
+        // A model that drops or adds predictions would shift every row after it.
+        if all.len() != inputs.len() {
+            bail!(
+                "internal error: model {} returned {} predictions for {} segments",
+                self.classifier.id(),
+                all.len(),
+                inputs.len()
+            );
+        }
+        let mut it = all.into_iter();
         let mut cx = inputs.iter().map(|s| match s.previous {
             Some(p) if reads_context => p.chars().count() as u32,
             _ => 0,
@@ -601,7 +611,9 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let write_comments = |rx: std::sync::mpsc::Receiver<Vec<ProcessedComment>>| -> Result<_> {
         let (mut segments_sink, mut comments_sink, mut aspects_sink) = (segments_sink, comments_sink, aspects_sink);
         let mut comment_tallies: HashMap<String, TextTally> = HashMap::new();
+        let mut spans = 0u64;
         for processed in rx {
+            spans += processed.iter().map(|p| p.spans.len() as u64).sum::<u64>();
             segments_sink.write(&tables::segments(&processed, stamp_ref)?)?;
             aspects_sink.write(&tables::comment_aspects(&processed, stamp_ref)?)?;
             comments_sink.write(&tables::comments(&processed, &source_names, stamp_ref)?)?;
@@ -612,48 +624,53 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                     .add(&TextTally::of_comment(&p.predictions));
             }
         }
-        Ok((segments_sink, comments_sink, aspects_sink, comment_tallies))
+        Ok((segments_sink, comments_sink, aspects_sink, comment_tallies, spans))
     };
-    let (segments_sink, comments_sink, mut aspects_sink, comment_tallies) = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || write_comments(rx));
-        let read = (|| -> Result<()> {
-            loop {
-                check_stop(cfg)?;
-                let mut batch = Vec::with_capacity(batch_size);
-                let mut batch_rejects = Vec::new();
-                while batch.len() < batch_size {
-                    match stream.next_record()? {
-                        None => break,
-                        Some(CommentRecord::Comment(c)) => batch.push(c),
-                        Some(CommentRecord::Rejected(r)) => batch_rejects.push(r),
+    let (segments_sink, comments_sink, mut aspects_sink, comment_tallies, comment_spans) =
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(move || write_comments(rx));
+            let read = (|| -> Result<()> {
+                loop {
+                    check_stop(cfg)?;
+                    let mut batch = Vec::with_capacity(batch_size);
+                    let mut batch_rejects = Vec::new();
+                    while batch.len() < batch_size {
+                        match stream.next_record()? {
+                            None => break,
+                            Some(CommentRecord::Comment(c)) => batch.push(c),
+                            Some(CommentRecord::Rejected(r)) => batch_rejects.push(r),
+                        }
                     }
-                }
-                let n_rejected = batch_rejects.len() as u64;
-                comment_acc.rejected += n_rejected;
-                rejects.write(batch_rejects)?;
-                if batch.is_empty() {
-                    if n_rejected == 0 {
+                    let n_rejected = batch_rejects.len() as u64;
+                    comment_acc.rejected += n_rejected;
+                    rejects.write(batch_rejects)?;
+                    if batch.is_empty() {
+                        if n_rejected == 0 {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    let mut processed = prepare_batch(&pool, batch, |c| texts.comment(c), &mut redactions);
+                    pool.install(|| texts.classify_comments(&mut processed))?;
+                    comment_acc.accepted += processed.len() as u64;
+                    let n = processed.len() as u64;
+                    if tx.send(processed).is_err() {
+                        // The writer stopped on an error, which its result reports.
                         return Ok(());
                     }
-                    continue;
+                    pb.inc(n + n_rejected);
                 }
-                let mut processed = prepare_batch(&pool, batch, |c| texts.comment(c), &mut redactions);
-                pool.install(|| texts.classify_comments(&mut processed))?;
-                comment_acc.accepted += processed.len() as u64;
-                let n = processed.len() as u64;
-                if tx.send(processed).is_err() {
-                    // The writer stopped on an error, which its result reports.
-                    return Ok(());
-                }
-                pb.inc(n + n_rejected);
-            }
-        })();
-        drop(tx);
-        let written = writer.join().map_err(|_| anyhow::anyhow!("internal error: the comment writer panicked"))?;
-        read?;
-        written
-    })?;
+            })();
+            drop(tx);
+            let written = writer.join().map_err(|_| anyhow::anyhow!("internal error: the comment writer panicked"))?;
+            read?;
+            written
+        })?;
     let segments_table = segments_sink.finish(staging.dir())?;
+    // Counted apart from the table: the segmenter's spans against the rows written.
+    if segments_table.rows != comment_spans {
+        bail!("row accounting failed: {comment_spans} comment sentences but {} segments rows", segments_table.rows);
+    }
     let comments_table = comments_sink.finish(staging.dir())?;
     timings.process_comments_ms = t.elapsed().as_millis() as u64;
     comment_acc.read = stream.records_per_file.iter().sum();
@@ -848,4 +865,66 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         if cfg.append { (CommitMode::Append, &[]) } else { (CommitMode::Replace, &OBSOLETE_OUTPUTS) };
     staging.commit(&names, obsolete, mode)?;
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::linear::LinearModel;
+
+    /// The default model, but one prediction short: a backend bug that would shift rows.
+    struct DropsOne(LinearModel);
+
+    impl Classifier for DropsOne {
+        fn id(&self) -> &str {
+            "drops-one"
+        }
+        fn sha256(&self) -> &str {
+            self.0.sha256()
+        }
+        fn classify(&self, inputs: &[SegmentInput<'_>]) -> Result<Vec<Prediction>> {
+            let mut p = self.0.classify(inputs)?;
+            p.pop();
+            Ok(p)
+        }
+    }
+
+    fn comment(id: &str, text: &str) -> Comment {
+        Comment {
+            comment_id: id.into(),
+            visit_id: "V1".into(),
+            text: text.into(),
+            lang: None,
+            channel: None,
+            criterion: None,
+            created_at: None,
+            file_index: 0,
+            row: 1,
+            invalid_utf8: false,
+        }
+    }
+
+    #[test]
+    fn a_model_that_loses_a_prediction_stops_the_run() {
+        let model = LinearModel::embedded_default().unwrap();
+        let redactor = Redactor::new();
+        let detector = LanguageDetector::default();
+        let rules = SegmentRules::default();
+        let texts = |classifier: &dyn Classifier, batch: Vec<Comment>| {
+            let pipeline = TextPipeline {
+                detector: &detector,
+                classifier,
+                rules: &rules,
+                redactor: Some(&redactor),
+                model_redactor: &redactor,
+            };
+            let mut processed: Vec<ProcessedComment> = batch.into_iter().map(|c| pipeline.comment(c).0).collect();
+            pipeline.classify_comments(&mut processed).map(|_| processed)
+        };
+        let batch = || vec![comment("c1", "La caisse était fermée. L'appli plante."), comment("c2", "Rien à dire.")];
+        let ok = texts(&model, batch()).unwrap();
+        assert_eq!(ok.iter().map(|p| p.predictions.len()).sum::<usize>(), 3);
+        let err = texts(&DropsOne(LinearModel::embedded_default().unwrap()), batch()).unwrap_err();
+        assert!(err.to_string().contains("model drops-one returned 2 predictions for 3 segments"), "{err}");
+    }
 }
