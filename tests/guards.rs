@@ -111,7 +111,13 @@ fn leftovers_of_a_killed_run_are_removed_by_the_next_one() {
     let r = run_ok(&args(&sample_run(&out.display().to_string())));
     assert!(!stale.exists());
     let err = String::from_utf8_lossy(&r.stderr);
-    assert!(err.contains(&format!("removed {}, left by an interrupted run", stale.display())), "{err}");
+    assert!(err.contains(&format!("cleaned up {}, left by an interrupted run", stale.display())), "{err}");
+    // Beside the output, where this version stages its runs.
+    let beside = dir.path().join(".out.irritant-staging-4294967-20260101T000000Z-deadbeef");
+    std::fs::create_dir_all(beside.join("segments")).unwrap();
+    run_ok(&args(&sample_run(&out.display().to_string())));
+    assert!(!beside.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the output is left");
     assert_accounts(&out);
 }
 
@@ -135,9 +141,9 @@ fn interrupt(signal: &str, expect: i32) {
         .unwrap();
     let started = Instant::now();
     let staging = || {
-        std::fs::read_dir(&out)
+        std::fs::read_dir(dir.path())
             .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".irritant-staging"))
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".out.irritant-staging"))
     };
     while !staging() {
         assert!(started.elapsed() < Duration::from_secs(60), "the run never started writing");
@@ -155,7 +161,9 @@ fn interrupt(signal: &str, expect: i32) {
         format!("irritant: error: interrupted by SIG{name}: stopped reading; no output was written"),
         "one line"
     );
-    assert_eq!(snapshot(&out), before, "no staging folder left, the earlier outputs intact");
+    assert_eq!(snapshot(&out), before, "the earlier outputs intact");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "the output and the input, no staging folder: {left:?}");
 }
 
 #[test]
@@ -345,4 +353,40 @@ fn append_refuses_a_dataset_with_other_columns() {
     let second = ids.iter().filter(|r| r.as_deref() == Some("second")).count();
     assert_eq!(second * 2, segments.num_rows(), "each run's rows once");
     assert_eq!(manifest(&out).run_id, "second");
+}
+
+#[test]
+fn a_run_killed_at_any_step_of_its_commit_leaves_the_old_outputs_or_the_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    for step in 1..=3 {
+        let out = dir.path().join(format!("out{step}"));
+        let o = out.display().to_string();
+        let mut first = sample_run(&o);
+        first.extend(["--run-id".into(), "old".into()]);
+        run_ok(&args(&first));
+        let before = snapshot(&out);
+        let mut second = sample_run(&o);
+        second.extend(["--run-id".into(), "new".into()]);
+        let killed = Command::new(env!("CARGO_BIN_EXE_irritant"))
+            .args(args(&second))
+            .env("IRRITANT_FAIL_AT", format!("commit:{step}"))
+            .output()
+            .unwrap();
+        assert!(!killed.status.success() && killed.status.code().is_none(), "step {step}: aborted by a signal");
+        // Old or new, whole: the manifest's run and exactly its part files.
+        let m = assert_accounts(&out);
+        match m.run_id.as_str() {
+            "old" => assert_eq!(snapshot(&out), before, "step {step}: the old outputs, untouched"),
+            "new" => assert!(step >= 3, "step {step}: the swap comes after the flush"),
+            other => panic!("step {step}: run {other}"),
+        }
+        // The next run cleans what the killed one left beside the output.
+        run_ok(&args(&sample_run(&o)));
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(&format!(".out{step}")))
+            .collect();
+        assert!(left.is_empty(), "step {step}: {left:?}");
+    }
 }

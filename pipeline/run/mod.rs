@@ -576,7 +576,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     }
     let staging = Staging::new(&cfg.out, &run_id)?;
     for stale in &staging.removed_stale {
-        eprintln!("irritant: removed {}, left by an interrupted run", stale.display());
+        eprintln!("irritant: cleaned up {}, left by an interrupted run", stale.display());
     }
     let sink = |name: &'static str| -> Result<TableSink> {
         let schema = table_schemas.iter().find(|(n, _)| *n == name).expect("a run table").1.clone();

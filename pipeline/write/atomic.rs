@@ -1,26 +1,56 @@
-//! Atomic outputs. A run writes every table into a hidden staging directory inside the
-//! output directory and moves them into place only once all of them are complete and the
-//! row accounting adds up; the manifest moves last, so its presence marks a finished run.
-//! What a commit replaces is first moved aside, and moved back if the commit fails half
-//! way. A run that fails or is interrupted removes its staging directory, and the output
-//! directory too when the run created it and it is still empty; one that is killed leaves
-//! only hidden folders, which the next run into the same directory removes.
+//! Atomic, durable outputs: a run's outputs become visible all at once, or not at all.
+//!
+//! The protocol, for an output directory `OUT` in folder `P`:
+//!
+//! 1. The run writes its whole new version of `OUT` into a hidden staging folder beside
+//!    it, `P/.OUT.irritant-staging-PID-TAG` (same file system, so renames are atomic).
+//! 2. At commit, what the new version keeps of the current `OUT` is hard-linked into the
+//!    staging folder: entries the run does not own (a user's notes), and with
+//!    [`CommitMode::Append`] the earlier part files of the tables. Nothing in `OUT`
+//!    changes.
+//! 3. Every file and folder of the staging folder is flushed to disk (`fsync`).
+//! 4. One atomic step swaps the two folders: `renameat2(RENAME_EXCHANGE)` on Linux (or a
+//!    plain rename when `OUT` does not exist yet), then the parent folder is flushed.
+//!    A reader listing `OUT` sees the old version before this step and the new one after,
+//!    never a mix; files it has open stay readable.
+//! 5. The old version, now under the staging name, is removed.
+//!
+//! Where the exchange is not supported (another OS, some network file systems), step 4
+//! is two renames (`OUT` aside, staging in), with a moment where `OUT` is missing but
+//! never mixed; a run killed in between leaves the old version aside, and the next run
+//! puts it back before anything else.
+//!
+//! A run that fails or is stopped removes its staging folder and leaves `OUT` as it found
+//! it (it does not even create it); one killed outright leaves only the hidden folder,
+//! which the next run into the same `OUT` removes.
+//!
+//! `IRRITANT_FAIL_AT=commit:N` aborts the process at step N of a commit (1: after the
+//! links, 2: after the flush, 3: after the swap, before the old version is removed), so
+//! tests can kill a run at every step.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
-/// Prefix of a run's staging directory inside the output directory.
-const STAGING_PREFIX: &str = ".irritant-staging-";
-/// Prefix of the folder holding what a commit replaces, until the commit is done.
-const REPLACED_PREFIX: &str = ".irritant-replaced-";
+/// Marks a staging folder in its name.
+const STAGING_MARK: &str = ".irritant-staging-";
+/// Marks the old version set aside by the two-rename fallback.
+const REPLACED_MARK: &str = ".irritant-replaced-";
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same directory, flushed to
+/// disk, and a rename.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().context("output path has no file name")?;
     let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    };
+    write().with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
@@ -30,20 +60,19 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 pub enum CommitMode {
     /// Each committed entry replaces the one of the same name.
     Replace,
-    /// Folders are merged: the new files are added beside the existing ones (a file of the
-    /// same path is replaced); files at the top level are replaced.
+    /// Folders are merged: the earlier files are kept beside the new ones (a file of the
+    /// same path is the new one); files at the top level are replaced.
     Append,
 }
 
-/// A staging directory for one run's outputs.
+/// A staging folder for one run's version of the output directory.
 #[derive(Debug)]
 pub struct Staging {
     dir: PathBuf,
     out: PathBuf,
-    /// The output directory did not exist before this run.
-    created_out: bool,
     committed: bool,
-    /// Leftovers of killed runs that were removed.
+    /// Leftovers of killed runs that were removed (or, for an old version left aside, put
+    /// back).
     pub removed_stale: Vec<PathBuf>,
 }
 
@@ -52,49 +81,145 @@ fn process_alive(pid: u32) -> bool {
     pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Removes the hidden folders that killed runs left in `out`: staging directories and
-/// replaced outputs of processes that no longer run. A replaced-outputs folder is only
-/// left by a commit killed half way; its content is older than what is in place, and is
-/// dropped.
-fn remove_stale(out: &Path) -> Vec<PathBuf> {
-    let mut removed = Vec::new();
-    let Ok(entries) = std::fs::read_dir(out) else { return removed };
-    for e in entries.filter_map(|e| e.ok()) {
-        let name = e.file_name().to_string_lossy().to_string();
-        let Some(rest) = name.strip_prefix(STAGING_PREFIX).or_else(|| name.strip_prefix(REPLACED_PREFIX)) else {
-            continue;
-        };
-        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(process_alive) {
-            continue;
-        }
-        if std::fs::remove_dir_all(e.path()).is_ok() {
-            removed.push(e.path());
+/// The process id in a leftover's name, after its mark.
+fn pid_after(name: &str, mark: &str) -> Option<u32> {
+    name.split_once(mark)?.1.split('-').next()?.parse().ok()
+}
+
+/// `out` made absolute, through a symbolic link if it is one, with its parent and name.
+fn locate(out: &Path) -> Result<(PathBuf, PathBuf, OsString)> {
+    let abs = if out.exists() {
+        out.canonicalize().with_context(|| format!("cannot resolve {}", out.display()))?
+    } else {
+        std::path::absolute(out).with_context(|| format!("cannot resolve {}", out.display()))?
+    };
+    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+        bail!("{}: the output must be a folder with a parent folder", out.display());
+    };
+    if out.exists() && !abs.is_dir() {
+        bail!("{}: the output exists and is not a folder", out.display());
+    }
+    Ok((abs.clone(), parent.to_path_buf(), name.to_os_string()))
+}
+
+/// Cleans what killed runs left for `out`: staging folders of processes that no longer
+/// run (beside `out`, or inside it as an earlier version of irritant put them), and an
+/// old version left aside by the fallback, which goes back into place if `out` is
+/// missing.
+fn recover(out: &Path, parent: &Path, name: &str) -> Result<Vec<PathBuf>> {
+    let mut done = Vec::new();
+    let prefix = format!(".{name}");
+    let beside = std::fs::read_dir(parent).into_iter().flatten().filter_map(|e| e.ok()).filter_map(|e| {
+        let n = e.file_name().to_string_lossy().to_string();
+        let ours = n.strip_prefix(&prefix).is_some_and(|rest| rest.starts_with(".irritant-"));
+        ours.then(|| (e.path(), n))
+    });
+    let inside = std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| (e.path(), e.file_name().to_string_lossy().to_string()))
+        .filter(|(_, n)| n.starts_with(STAGING_MARK) || n.starts_with(REPLACED_MARK));
+    let mut found: Vec<(PathBuf, String)> = beside.chain(inside).collect();
+    found.sort();
+    for (path, n) in found {
+        if let Some(pid) = pid_after(&n, REPLACED_MARK) {
+            if process_alive(pid) {
+                continue;
+            }
+            if !out.exists() && path.parent() == Some(parent) {
+                std::fs::rename(&path, out).with_context(|| format!("cannot restore {}", path.display()))?;
+            } else {
+                std::fs::remove_dir_all(&path).ok();
+            }
+            done.push(path);
+        } else if let Some(pid) = pid_after(&n, STAGING_MARK) {
+            if !process_alive(pid) && std::fs::remove_dir_all(&path).is_ok() {
+                done.push(path);
+            }
         }
     }
-    removed.sort();
-    removed
+    Ok(done)
+}
+
+/// Aborts the process at commit step `step` when `IRRITANT_FAIL_AT=commit:STEP` asks.
+fn fail_point(step: u32) {
+    if std::env::var("IRRITANT_FAIL_AT").is_ok_and(|v| v == format!("commit:{step}")) {
+        eprintln!("irritant: IRRITANT_FAIL_AT=commit:{step}: aborting");
+        std::process::abort();
+    }
+}
+
+/// Hard-links every file under `from` into the same place under `to`, keeping a file
+/// already there; folders are created as needed. Falls back to a copy where a link fails.
+fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+        for e in std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
+            let e = e?;
+            link_tree(&e.path(), &to.join(e.file_name()))?;
+        }
+    } else if !to.exists() && std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to).with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    }
+    Ok(())
+}
+
+/// Flushes every file and folder under `path` to disk, folders after their content.
+fn sync_tree(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).with_context(|| format!("cannot list {}", path.display()))? {
+            sync_tree(&e?.path())?;
+        }
+    }
+    sync_path(path)
+}
+
+fn sync_path(path: &Path) -> Result<()> {
+    std::fs::File::open(path).and_then(|f| f.sync_all()).with_context(|| format!("cannot flush {}", path.display()))
+}
+
+/// Swaps two paths in one step; `Ok(false)` when the system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> Result<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    let ca = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let cb = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: two valid NUL-terminated paths relative to the current directory.
+    let rc =
+        unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP) => Ok(false),
+        _ => Err(err).with_context(|| format!("cannot swap {} and {}", a.display(), b.display())),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> Result<bool> {
+    Ok(false)
 }
 
 impl Staging {
-    /// A fresh staging directory inside `out` (created if missing, and removed again if
-    /// the run does not commit), after removing what killed runs left there. `tag` names
-    /// the directory beside the process id (a run id).
+    /// A fresh staging folder beside `out`, after cleaning what killed runs left there.
+    /// `tag` names it beside the process id (a run id). Nothing is created at `out`.
     pub fn new(out: &Path, tag: &str) -> Result<Self> {
-        let created_out = !out.exists();
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
-        let removed_stale = remove_stale(out);
-        let dir = out.join(format!("{STAGING_PREFIX}{}-{tag}", std::process::id()));
-        if let Err(e) = std::fs::create_dir(&dir) {
-            if created_out {
-                std::fs::remove_dir(out).ok();
-            }
-            return Err(e).with_context(|| format!("cannot create {}", dir.display()));
+        let (out, parent, name) = locate(out)?;
+        if !parent.is_dir() {
+            bail!("{}: the folder that would hold the output does not exist", parent.display());
         }
-        Ok(Staging { dir, out: out.to_path_buf(), created_out, committed: false, removed_stale })
+        let name = name.to_string_lossy().to_string();
+        let removed_stale = recover(&out, &parent, &name)?;
+        let dir = parent.join(format!(".{name}{STAGING_MARK}{}-{tag}", std::process::id()));
+        std::fs::create_dir(&dir)
+            .with_context(|| format!("cannot create the staging folder {} beside the output", dir.display()))?;
+        Ok(Staging { dir, out, committed: false, removed_stale })
     }
 
-    /// The staging directory.
+    /// The staging folder: the future output directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -104,109 +229,69 @@ impl Staging {
         self.dir.join(name)
     }
 
-    /// Moves the named entries (files or folders) of the staging directory into the
-    /// output directory, in order, the last one last; `obsolete` names entries of the
-    /// output directory to remove with the commit (outputs of an earlier layout). If a
-    /// move fails, what was moved is put back and the earlier outputs restored.
+    /// Makes the staging folder the output directory in one step (see the module's
+    /// protocol). `names` are the entries this run owns: with [`CommitMode::Replace`]
+    /// they replace the current ones, with [`CommitMode::Append`] the current folders'
+    /// files are kept beside the new ones. `obsolete` names entries of the current
+    /// output to drop (outputs of an earlier layout); every other entry is kept.
     pub fn commit(mut self, names: &[&str], obsolete: &[&str], mode: CommitMode) -> Result<()> {
-        let aside = self.out.join(format!("{REPLACED_PREFIX}{}-{}", std::process::id(), self.tag()));
-        std::fs::create_dir(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
-        let mut log = Vec::new();
-        let result = self.move_all(names, obsolete, mode, &aside, &mut log);
-        if result.is_err() {
-            for step in log.into_iter().rev() {
-                std::fs::rename(&step.1, &step.0).ok();
-            }
-        }
-        std::fs::remove_dir_all(&aside).ok();
-        result?;
-        self.committed = true;
-        std::fs::remove_dir_all(&self.dir).ok();
-        Ok(())
-    }
-
-    fn tag(&self) -> String {
-        let name = self.dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        name.strip_prefix(STAGING_PREFIX).and_then(|r| r.split_once('-')).map(|(_, t)| t.to_string()).unwrap_or(name)
-    }
-
-    /// Performs the moves of a commit, logging each (from, to) so it can be undone.
-    fn move_all(
-        &self,
-        names: &[&str],
-        obsolete: &[&str],
-        mode: CommitMode,
-        aside: &Path,
-        log: &mut Vec<(PathBuf, PathBuf)>,
-    ) -> Result<()> {
-        let mut kept = 0;
-        let mut rename = |from: PathBuf, to: PathBuf| -> Result<()> {
-            std::fs::rename(&from, &to)
-                .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))?;
-            log.push((from, to));
-            Ok(())
-        };
-        for name in obsolete {
-            let old = self.out.join(name);
-            if old.exists() {
-                rename(old, aside.join(name))?;
-            }
-        }
         for name in names {
-            let new = self.dir.join(name);
-            let target = self.out.join(name);
-            if mode == CommitMode::Append && new.is_dir() && target.is_dir() {
-                for file in files_under(&new)? {
-                    let rel = file.strip_prefix(&new).expect("under new");
-                    let to = target.join(rel);
-                    if let Some(parent) = to.parent() {
-                        std::fs::create_dir_all(parent)
-                            .with_context(|| format!("cannot create {}", parent.display()))?;
-                    }
-                    if to.exists() {
-                        kept += 1;
-                        let keep = aside.join(format!("{name}-{kept}"));
-                        rename(to.clone(), keep)?;
-                    }
-                    rename(file, to)?;
-                }
-                continue;
+            if !self.dir.join(name).exists() {
+                bail!("internal error: {name} was not written before the commit");
             }
-            if target.exists() {
-                rename(target.clone(), aside.join(name))?;
-            }
-            rename(new, target)?;
         }
+        if self.out.is_dir() {
+            for e in std::fs::read_dir(&self.out).with_context(|| format!("cannot list {}", self.out.display()))? {
+                let e = e?;
+                let n = e.file_name().to_string_lossy().to_string();
+                let owned = names.contains(&n.as_str());
+                let keep = if owned {
+                    mode == CommitMode::Append && e.path().is_dir()
+                } else {
+                    !obsolete.contains(&n.as_str())
+                };
+                if keep && !n.starts_with(STAGING_MARK) && !n.starts_with(REPLACED_MARK) {
+                    link_tree(&e.path(), &self.dir.join(&n))?;
+                }
+            }
+        }
+        fail_point(1);
+        sync_tree(&self.dir)?;
+        fail_point(2);
+        let parent = self.dir.parent().expect("beside the output").to_path_buf();
+        if !self.out.exists() {
+            std::fs::rename(&self.dir, &self.out)
+                .with_context(|| format!("cannot move {} to {}", self.dir.display(), self.out.display()))?;
+            self.committed = true;
+            sync_path(&parent)?;
+            return Ok(());
+        }
+        if exchange(&self.dir, &self.out)? {
+            self.committed = true;
+            sync_path(&parent)?;
+            fail_point(3);
+            std::fs::remove_dir_all(&self.dir).ok();
+            return Ok(());
+        }
+        let name = self.out.file_name().expect("located").to_string_lossy().to_string();
+        let aside = parent.join(format!(".{name}{REPLACED_MARK}{}", std::process::id()));
+        std::fs::rename(&self.out, &aside).with_context(|| format!("cannot move {} aside", self.out.display()))?;
+        if let Err(e) = std::fs::rename(&self.dir, &self.out) {
+            std::fs::rename(&aside, &self.out).ok();
+            return Err(e).with_context(|| format!("cannot move {} to {}", self.dir.display(), self.out.display()));
+        }
+        self.committed = true;
+        sync_path(&parent)?;
+        fail_point(3);
+        std::fs::remove_dir_all(&aside).ok();
         Ok(())
     }
-}
-
-/// Every file under `dir`, recursively, in name order.
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
             std::fs::remove_dir_all(&self.dir).ok();
-            if self.created_out {
-                // Only if empty: never remove what another process put there meanwhile.
-                std::fs::remove_dir(&self.out).ok();
-            }
         }
     }
 }
@@ -223,7 +308,7 @@ mod tests {
     }
 
     #[test]
-    fn uncommitted_staging_leaves_the_directory_as_it_was() {
+    fn uncommitted_staging_leaves_everything_as_it_was() {
         let parent = tempfile::tempdir().unwrap();
         let existing = parent.path().join("existing");
         std::fs::create_dir(&existing).unwrap();
@@ -237,67 +322,74 @@ mod tests {
             let s = Staging::new(&fresh, "r2").unwrap();
             std::fs::write(s.path("x"), b"half").unwrap();
         }
-        assert!(!fresh.exists(), "a failed run removes the output directory it created");
+        assert!(!fresh.exists(), "a failed run creates no output directory");
+        assert_eq!(names(parent.path()), vec!["existing"], "no staging folder left");
     }
 
     #[test]
-    fn commit_replaces_folders_and_removes_obsolete_outputs() {
+    fn commit_replaces_owned_entries_keeps_others_and_drops_obsolete_ones() {
         let out = tempfile::tempdir().unwrap();
-        std::fs::create_dir(out.path().join("segments")).unwrap();
-        std::fs::write(out.path().join("segments/part-old.parquet"), b"old").unwrap();
-        std::fs::write(out.path().join("segments.parquet"), b"old layout").unwrap();
-        let s = Staging::new(out.path(), "r1").unwrap();
+        let out = out.path().join("out");
+        std::fs::create_dir_all(out.join("segments")).unwrap();
+        std::fs::write(out.join("segments/part-old.parquet"), b"old").unwrap();
+        std::fs::write(out.join("segments.parquet"), b"old layout").unwrap();
+        std::fs::write(out.join("NOTES.md"), b"the team's notes").unwrap();
+        let s = Staging::new(&out, "r1").unwrap();
         std::fs::create_dir(s.path("segments")).unwrap();
         std::fs::write(s.path("segments/part-new.parquet"), b"new").unwrap();
         std::fs::write(s.path("_manifest.json"), b"{}").unwrap();
         s.commit(&["segments", "_manifest.json"], &["segments.parquet"], CommitMode::Replace).unwrap();
-        assert_eq!(names(out.path()), vec!["_manifest.json", "segments"]);
-        assert_eq!(names(&out.path().join("segments")), vec!["part-new.parquet"]);
+        assert_eq!(names(&out), vec!["NOTES.md", "_manifest.json", "segments"]);
+        assert_eq!(names(&out.join("segments")), vec!["part-new.parquet"]);
+        assert_eq!(names(out.parent().unwrap()), vec!["out"], "the old version is gone");
     }
 
     #[test]
-    fn append_adds_part_files_beside_the_existing_ones() {
-        let out = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(out.path().join("segments/visit_month=2026-01")).unwrap();
-        std::fs::write(out.path().join("segments/visit_month=2026-01/part-a.parquet"), b"a").unwrap();
-        let s = Staging::new(out.path(), "r2").unwrap();
+    fn append_keeps_the_earlier_part_files() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        std::fs::create_dir_all(out.join("segments/visit_month=2026-01")).unwrap();
+        std::fs::write(out.join("segments/visit_month=2026-01/part-a.parquet"), b"a").unwrap();
+        let s = Staging::new(&out, "r2").unwrap();
         std::fs::create_dir_all(s.path("segments/visit_month=2026-01")).unwrap();
         std::fs::create_dir_all(s.path("segments/visit_month=2026-02")).unwrap();
         std::fs::write(s.path("segments/visit_month=2026-01/part-b.parquet"), b"b").unwrap();
         std::fs::write(s.path("segments/visit_month=2026-02/part-b.parquet"), b"b").unwrap();
         s.commit(&["segments"], &[], CommitMode::Append).unwrap();
-        assert_eq!(names(&out.path().join("segments/visit_month=2026-01")), vec!["part-a.parquet", "part-b.parquet"]);
-        assert_eq!(names(&out.path().join("segments/visit_month=2026-02")), vec!["part-b.parquet"]);
-        assert_eq!(names(out.path()), vec!["segments"]);
-    }
-
-    #[test]
-    fn a_failed_commit_restores_the_earlier_outputs() {
-        let out = tempfile::tempdir().unwrap();
-        std::fs::create_dir(out.path().join("segments")).unwrap();
-        std::fs::write(out.path().join("segments/part-old.parquet"), b"old").unwrap();
-        let s = Staging::new(out.path(), "r3").unwrap();
-        std::fs::create_dir(s.path("segments")).unwrap();
-        std::fs::write(s.path("segments/part-new.parquet"), b"new").unwrap();
-        // `turns` is missing from the staging directory: its move fails after segments'.
-        assert!(s.commit(&["segments", "turns"], &[], CommitMode::Replace).is_err());
-        assert_eq!(names(out.path()), vec!["segments"]);
-        assert_eq!(names(&out.path().join("segments")), vec!["part-old.parquet"]);
+        assert_eq!(names(&out.join("segments/visit_month=2026-01")), vec!["part-a.parquet", "part-b.parquet"]);
+        assert_eq!(names(&out.join("segments/visit_month=2026-02")), vec!["part-b.parquet"]);
     }
 
     #[test]
     fn leftovers_of_dead_runs_are_removed_and_live_ones_kept() {
-        let out = tempfile::tempdir().unwrap();
-        // No process has id 4294967: a killed run's staging directory.
-        let dead = out.path().join(format!("{STAGING_PREFIX}4294967-old"));
-        std::fs::create_dir(&dead).unwrap();
-        std::fs::write(dead.join("segments.parquet"), b"").unwrap();
-        let live = out.path().join(format!("{STAGING_PREFIX}1-running"));
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        // No process has id 4294967: a killed run's staging folders, beside and inside.
+        let dead = root.path().join(format!(".out{STAGING_MARK}4294967-old"));
+        let dead_inside = out.join(format!("{STAGING_MARK}4294967-older"));
+        for d in [&dead, &dead_inside] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("segments.parquet"), b"").unwrap();
+        }
+        let live = root.path().join(format!(".out{STAGING_MARK}1-running"));
         std::fs::create_dir(&live).unwrap();
-        let s = Staging::new(out.path(), "r4").unwrap();
-        assert_eq!(s.removed_stale, vec![dead.clone()]);
-        assert!(!dead.exists());
-        assert!(live.exists(), "process 1 is alive: its staging directory stays");
+        let s = Staging::new(&out, "r4").unwrap();
+        assert_eq!(s.removed_stale.len(), 2);
+        assert!(!dead.exists() && !dead_inside.exists());
+        assert!(live.exists(), "process 1 is alive: its staging folder stays");
+    }
+
+    #[test]
+    fn an_old_version_left_aside_goes_back_into_place() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        let aside = root.path().join(format!(".out{REPLACED_MARK}4294967"));
+        std::fs::create_dir(&aside).unwrap();
+        std::fs::write(aside.join("_manifest.json"), b"old").unwrap();
+        let _s = Staging::new(&out, "r5").unwrap();
+        assert_eq!(std::fs::read(out.join("_manifest.json")).unwrap(), b"old");
+        assert!(!aside.exists());
     }
 
     #[test]
