@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::dates::DateParser;
 use super::rows::{Columns, Item, RowReader};
-use super::{truncate_raw, ColumnNames, Format, InputKind, Reject};
+use super::{ColumnNames, Format, InputKind, Reject};
 use crate::error::InputError;
 
 /// A comment as read, before normalisation.
@@ -106,14 +106,7 @@ impl CommentStream {
 
     fn validate(&mut self, fi: usize, item: Item) -> CommentRecord {
         let reject_column = |row: u64, column: Option<&str>, raw: &str, reason: String| {
-            CommentRecord::Rejected(Reject {
-                input: InputKind::Comments,
-                file: self.files[fi].0.clone(),
-                row: Some(row),
-                column: column.map(str::to_string),
-                raw: truncate_raw(raw),
-                reason,
-            })
+            CommentRecord::Rejected(Reject::new(InputKind::Comments, &self.files[fi].0, Some(row), column, raw, reason))
         };
         let reject = |row: u64, raw: &str, reason: String| reject_column(row, None, raw, reason);
         let rec = match item {

@@ -22,7 +22,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use crate::error::{InputError, Location};
+use crate::error::{escape_controls, InputError, Location};
 
 /// File formats irritant reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -291,6 +291,55 @@ pub fn check_parquet(path: &Path) -> Result<(), InputError> {
     check_signature(path, &head, Expected::Parquet, false)
 }
 
+/// Runs one step of decoding a file (opening it, reading a batch or a record, parsing a
+/// whole transcript) and turns a panic inside it into an [`InputError`] naming the file:
+/// `cannot be decoded (a corrupt file?)`, without the panic's message and backtrace on
+/// stderr. No panic of a decoder reaches the user.
+///
+/// The parquet crate panics on some corrupt files instead of returning an error: a
+/// footer whose column chunk has a negative offset (`column start and length should not
+/// be negative`), a page whose byte-array decoder divides by zero, slices out of bounds.
+/// To reproduce, overwrite single bytes of `tests/fixtures/comments.parquet` (e.g. the
+/// byte 6,620 from the end with 0xFF, or 10,250 from the end with 0x00) and read it;
+/// `tests/robustness.rs` keeps such files as regression tests.
+pub fn catch_decoder_panic<T>(path: &Path, step: impl FnOnce() -> Result<T, InputError>) -> Result<T, InputError> {
+    quietly(step).unwrap_or_else(|| Err(corrupt(path)))
+}
+
+/// Runs `step`, `None` when it panicked, without the panic's output on stderr.
+pub(crate) fn quietly<T>(step: impl FnOnce() -> T) -> Option<T> {
+    install_quiet_panic_hook();
+    QUIET_PANICS.with(|q| q.set(q.get() + 1));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(step));
+    QUIET_PANICS.with(|q| q.set(q.get() - 1));
+    result.ok()
+}
+
+/// The error of a file whose decoder panicked.
+pub(crate) fn corrupt(path: &Path) -> InputError {
+    InputError::new(Location::file(path), "cannot be decoded (a corrupt file?)")
+}
+
+thread_local! {
+    /// How many [`catch_decoder_panic`] calls this thread is inside: while above zero, a
+    /// panic is caught and reported as an input error, so the hook stays quiet.
+    static QUIET_PANICS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Wraps the panic hook once: it stays quiet on a thread inside [`catch_decoder_panic`]
+/// and calls the hook it replaced everywhere else, so a bug elsewhere still reports.
+fn install_quiet_panic_hook() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET_PANICS.with(|q| q.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Which input a record came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
@@ -323,6 +372,29 @@ pub struct Reject {
     /// The raw record, truncated to [`RAW_CHARS`] characters.
     pub raw: String,
     pub reason: String,
+}
+
+impl Reject {
+    /// A reject with its raw record truncated ([`truncate_raw`]) and the control
+    /// characters of its reason escaped ([`escape_controls`]): reasons quote the input and
+    /// end up on the terminal in the run's summary. Every reader builds its rejects here.
+    pub fn new(
+        input: InputKind,
+        file: &Path,
+        row: Option<u64>,
+        column: Option<&str>,
+        raw: &str,
+        reason: impl Into<String>,
+    ) -> Self {
+        Reject {
+            input,
+            file: file.to_path_buf(),
+            row,
+            column: column.map(str::to_string),
+            raw: truncate_raw(raw),
+            reason: escape_controls(&reason.into()),
+        }
+    }
 }
 
 /// How much of a rejected record is kept.

@@ -26,7 +26,7 @@ use arrow::temporal_conversions;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
-use super::{check_parquet, format_extension, open_input, Expected, Format};
+use super::{catch_decoder_panic, check_parquet, corrupt, format_extension, open_input, quietly, Expected, Format};
 use crate::error::{InputError, Location};
 use crate::normalise::mojibake::decode_bytes;
 
@@ -271,8 +271,14 @@ fn text_column(col: &ArrayRef) -> Result<TextColumn, ArrowError> {
 }
 
 impl RowReader {
-    /// Opens a file and reads its header (CSV) or metadata (Parquet).
+    /// Opens a file and reads its header (CSV) or metadata (Parquet). A panic of a
+    /// decoder (the parquet crate's, on some corrupt files) is an error naming the file,
+    /// see [`catch_decoder_panic`].
     pub fn open(path: &Path, format: Format, columns: &Columns) -> Result<Self, InputError> {
+        catch_decoder_panic(path, || Self::open_unguarded(path, format, columns))
+    }
+
+    fn open_unguarded(path: &Path, format: Format, columns: &Columns) -> Result<Self, InputError> {
         let (names, inner) = match format {
             Format::Csv => {
                 let (delimiter, input) = sniff_delimiter(path, open_input(path, format.into())?)?;
@@ -335,8 +341,13 @@ impl RowReader {
         &self.names
     }
 
-    /// The next record, `None` at the end of the file.
+    /// The next record, `None` at the end of the file. A panic of a decoder is an error
+    /// naming the file, as in [`RowReader::open`].
     pub fn next_item(&mut self) -> Result<Option<Item>, InputError> {
+        quietly(|| self.next_item_unguarded()).unwrap_or_else(|| Err(corrupt(&self.path)))
+    }
+
+    fn next_item_unguarded(&mut self) -> Result<Option<Item>, InputError> {
         let path = &self.path;
         match &mut self.inner {
             Inner::Csv { reader, indices, width, delimiter, record } => {

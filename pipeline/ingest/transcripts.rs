@@ -142,8 +142,8 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 use super::rows::{Columns, Item, RowReader};
-use super::{format_extension, open_input, truncate_raw, uncompressed_name, Expected, Format};
-use crate::error::{InputError, Location};
+use super::{catch_decoder_panic, format_extension, open_input, truncate_raw, uncompressed_name, Expected, Format};
+use crate::error::{escape_controls, InputError, Location};
 use crate::normalise::mojibake::decode_bytes;
 
 /// Who speaks in a turn.
@@ -1088,11 +1088,13 @@ pub fn read_file(
     visit_map: &HashMap<String, String>,
     roles: &RoleMap,
 ) -> Result<Vec<TranscriptRecord>, InputError> {
-    let mut bytes = Vec::new();
-    open_input(path, Expected::Transcript)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
-    Ok(read_bytes(&bytes, path, format, visit_map, roles))
+    catch_decoder_panic(path, || {
+        let mut bytes = Vec::new();
+        open_input(path, Expected::Transcript)?
+            .read_to_end(&mut bytes)
+            .map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
+        Ok(read_bytes(&bytes, path, format, visit_map, roles))
+    })
 }
 
 /// [`read_file`] on bytes already read; `path` names the records and gives the stem.
@@ -1141,7 +1143,12 @@ pub fn read_bytes(
 }
 
 fn reject(path: &Path, line: Option<u64>, raw: &str, reason: String) -> TranscriptRecord {
-    TranscriptRecord::Rejected { file: path.to_path_buf(), line, raw: truncate_raw(raw), reason }
+    TranscriptRecord::Rejected {
+        file: path.to_path_buf(),
+        line,
+        raw: truncate_raw(raw),
+        reason: escape_controls(&reason),
+    }
 }
 
 /// The file name without its compression and format extensions: `call.vtt.gz` → `call`.
