@@ -121,3 +121,122 @@ fn messages_quoting_the_input_escape_control_characters() {
     assert_printable(&msg);
     assert!(msg.contains(r"bell\u{7}.csv"), "{msg}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Transcripts: a bad line costs that line only; line endings; times
+// ---------------------------------------------------------------------------------------
+
+use irritant::ingest::transcripts::{self, RoleMap, TranscriptFormat, TranscriptRecord};
+
+/// Accepted transcript ids and `(line, reason)` of the rejects of one transcript file.
+fn read_transcripts(path: &Path) -> (Vec<String>, Vec<(Option<u64>, String)>) {
+    let format = TranscriptFormat::from_path(path).unwrap();
+    let records = transcripts::read_file(path, format, &Default::default(), &RoleMap::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (mut ok, mut rejected) = (Vec::new(), Vec::new());
+    for r in records {
+        match r {
+            TranscriptRecord::Transcript(t) => ok.push(t.transcript_id),
+            TranscriptRecord::Rejected { line, reason, .. } => rejected.push((line, reason)),
+        }
+    }
+    (ok, rejected)
+}
+
+#[test]
+fn a_nul_byte_in_a_transcript_jsonl_line_rejects_that_line_only() {
+    let (ok, rejected) = read_transcripts(&robustness("transcripts_nul_line.jsonl"));
+    assert_eq!(ok, ["T1", "T3"]);
+    assert_eq!(rejected, [(Some(2), "binary content: the line contains NUL bytes".to_string())]);
+}
+
+#[test]
+fn a_lone_cr_ends_a_line_in_transcripts() {
+    let (ok, rejected) = read_transcripts(&robustness("transcripts_cr.jsonl"));
+    assert_eq!((ok, rejected), (vec!["T1".to_string(), "T2".into(), "T3".into()], vec![]));
+    let p = robustness("call_cr.txt");
+    let records = transcripts::read_file(&p, TranscriptFormat::Text, &Default::default(), &RoleMap::default()).unwrap();
+    let [TranscriptRecord::Transcript(t)] = records.as_slice() else { panic!("{records:?}") };
+    assert_eq!(t.visit_id, "V9");
+    assert_eq!(t.turns.len(), 3, "{:?}", t.turns);
+}
+
+#[test]
+fn a_bom_starts_a_transcript_file_without_harm() {
+    let (ok, rejected) = read_transcripts(&robustness("call_bom.srt"));
+    assert_eq!((ok.len(), rejected.len()), (1, 0), "{rejected:?}");
+}
+
+#[test]
+fn absurd_transcript_times_are_rejected_with_a_reason() {
+    let (ok, rejected) = read_transcripts(&robustness("transcripts_huge_time.jsonl"));
+    assert_eq!(ok, ["T1"]);
+    assert_eq!(
+        rejected,
+        [
+            (
+                Some(2),
+                "turn 2: end 17553255926290448 seconds is over 48 hours, the longest a transcript may run".into()
+            ),
+            (Some(3), "turn 1: start -2 is not a time (negative)".to_string()),
+        ]
+    );
+    let (ok, rejected) = read_transcripts(&robustness("call_huge_time.vtt"));
+    assert!(ok.is_empty());
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(
+        rejected[0].1,
+        "line 6: broken timestamp line \"00:00:04.000 --> 999999:00:00.000\": end 999999:00:00.000 is over 48 hours, the longest a transcript may run"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Comments: BOMs, line endings, JSON types, invisible texts
+// ---------------------------------------------------------------------------------------
+
+/// Accepted comment ids and (row, reason) of the rejects.
+fn comment_outcome(name: &str) -> (Vec<String>, Vec<(Option<u64>, String)>) {
+    let records = read_comments(&[robustness(name)]).unwrap_or_else(|e| panic!("{e}"));
+    let (mut ok, mut rejected) = (Vec::new(), Vec::new());
+    for r in records {
+        match r {
+            CommentRecord::Comment(c) => ok.push(c.comment_id),
+            CommentRecord::Rejected(r) => rejected.push((r.row, r.reason)),
+        }
+    }
+    (ok, rejected)
+}
+
+#[test]
+fn a_bom_loses_no_record_in_jsonl_or_quoted_csv() {
+    assert_eq!(comment_outcome("comments_bom.jsonl"), (vec!["B1".into(), "B2".into()], vec![]));
+    assert_eq!(comment_outcome("comments_bom_quoted.csv"), (vec!["Q1".into()], vec![]));
+}
+
+#[test]
+fn a_lone_cr_ends_a_line_in_comment_jsonl() {
+    let (ok, rejected) = comment_outcome("comments_cr.jsonl");
+    assert_eq!(ok, ["R1", "R2", "R3"]);
+    assert!(rejected.is_empty());
+}
+
+#[test]
+fn wrong_json_types_are_rejected_naming_the_field_and_the_type() {
+    let (ok, rejected) = comment_outcome("comments_wrong_types.jsonl");
+    assert_eq!(ok, ["42"], "a number is read as its text");
+    assert_eq!(
+        rejected,
+        [
+            (Some(1), "comment_id is a JSON boolean (true), expected a string or a number".to_string()),
+            (Some(2), "visit_id is a JSON list, expected a string or a number".into()),
+            (Some(3), "text is a JSON object, expected a string or a number".into()),
+        ]
+    );
+}
+
+#[test]
+fn a_text_of_invisible_characters_is_empty() {
+    let (ok, rejected) = comment_outcome("comments_zero_width.csv");
+    assert_eq!(ok, ["Z3"]);
+    assert_eq!(rejected, [(Some(1), "empty text".to_string()), (Some(2), "empty text".into())]);
+}

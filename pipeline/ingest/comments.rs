@@ -15,6 +15,7 @@ use super::dates::DateParser;
 use super::rows::{Columns, Item, RowReader};
 use super::{ColumnNames, Format, InputKind, Reject};
 use crate::error::InputError;
+use crate::normalise::is_blank;
 
 /// A comment as read, before normalisation.
 #[derive(Debug, Clone)]
@@ -123,8 +124,10 @@ impl CommentStream {
         let Some(visit_id) = visit else {
             return reject(rec.row, &rec.raw, format!("missing {}", self.names[1]));
         };
+        // Empty once cleaned as normalisation cleans it: only spaces, control or
+        // invisible characters (a zero-width space alone is no comment).
         let text = match text {
-            Some(t) if !t.trim().is_empty() => t,
+            Some(t) if !is_blank(&t) => t,
             _ => return reject(rec.row, &rec.raw, "empty text".into()),
         };
         let chars = text.chars().count();

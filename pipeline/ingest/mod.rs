@@ -272,6 +272,85 @@ pub fn open_input(path: &Path, expected: Expected) -> Result<Box<dyn BufRead + S
     Ok(Box::new(BufReader::with_capacity(1 << 16, Cursor::new(head).chain(decoded))))
 }
 
+/// Reads one line into `buf`, ending at `\n`, `\r\n` or a lone `\r` (old Mac files,
+/// some exporters), the break included; 0 at the end of the stream. JSON never holds a raw
+/// CR inside a value (it must be escaped), so a lone CR can only be a line break.
+pub fn read_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let start = buf.len();
+    loop {
+        let (done, used) = {
+            let chunk = match reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(buf.len() - start);
+            }
+            // A CR that ended the previous chunk: take the LF that may follow it.
+            if buf.len() > start && buf.last() == Some(&b'\r') {
+                if chunk[0] == b'\n' {
+                    buf.push(b'\n');
+                    reader.consume(1);
+                }
+                return Ok(buf.len() - start);
+            }
+            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(i) if chunk[i] == b'\n' => {
+                    buf.extend_from_slice(&chunk[..=i]);
+                    (true, i + 1)
+                }
+                Some(i) if i + 1 < chunk.len() => {
+                    let end = if chunk[i + 1] == b'\n' { i + 2 } else { i + 1 };
+                    buf.extend_from_slice(&chunk[..end]);
+                    (true, end)
+                }
+                Some(i) => {
+                    buf.extend_from_slice(&chunk[..=i]);
+                    (false, i + 1)
+                }
+                None => {
+                    buf.extend_from_slice(chunk);
+                    (false, chunk.len())
+                }
+            }
+        };
+        reader.consume(used);
+        if done {
+            return Ok(buf.len() - start);
+        }
+    }
+}
+
+/// Splits bytes into lines at `\n`, `\r\n` or a lone `\r`, breaks excluded, as
+/// [`read_line`] does for a stream. Bytes ending with a break give no empty last line.
+pub fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                out.push(&bytes[start..i]);
+                start = i + 1;
+            }
+            b'\r' => {
+                out.push(&bytes[start..i]);
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        out.push(&bytes[start..]);
+    }
+    out
+}
+
 /// Checks a file to be read as Parquet: not compressed by name, and not a spreadsheet,
 /// PDF or compressed file by content (a damaged Parquet file is the Parquet reader's to
 /// report).
@@ -673,6 +752,25 @@ mod tests {
         assert_eq!(err.reason, "directory holds no file of a format irritant reads (found: a.xlsx)");
         let err = expand_paths(&[d.join("missing.csv")], |_| true).unwrap_err();
         assert_eq!(err.reason, "no such file or directory");
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_or_a_lone_cr() {
+        let text = b"a\nb\r\nc\rd\r\re";
+        let want: Vec<&[u8]> = vec![b"a", b"b", b"c", b"d", b"", b"e"];
+        assert_eq!(split_lines(text), want);
+        assert_eq!(split_lines(b"a\r"), [b"a"]);
+        // The stream reader gives the same lines whatever its buffer size (a CRLF split
+        // between two reads is one break).
+        for capacity in [1, 2, 3, 64] {
+            let mut r = BufReader::with_capacity(capacity, &text[..]);
+            let (mut lines, mut buf) = (Vec::new(), Vec::new());
+            while read_line(&mut r, &mut buf).unwrap() > 0 {
+                lines.push(String::from_utf8(buf.clone()).unwrap());
+                buf.clear();
+            }
+            assert_eq!(lines, ["a\n", "b\r\n", "c\r", "d\r", "\r", "e"], "capacity {capacity}");
+        }
     }
 
     #[test]
