@@ -240,3 +240,25 @@ fn a_text_of_invisible_characters_is_empty() {
     assert_eq!(ok, ["Z3"]);
     assert_eq!(rejected, [(Some(1), "empty text".to_string()), (Some(2), "empty text".into())]);
 }
+
+#[test]
+fn utf16_comment_files_are_decoded() {
+    // Excel's "Unicode text" export: UTF-16LE with a BOM, tab-separated.
+    let records = read_comments(&[robustness("comments_utf16le.csv"), robustness("comments_utf16be.jsonl")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let texts: Vec<(String, String)> = records
+        .iter()
+        .map(|r| match r {
+            CommentRecord::Comment(c) => (c.comment_id.clone(), c.text.clone()),
+            CommentRecord::Rejected(r) => panic!("{}", r.reason),
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            ("U1".to_string(), "Accueil très froid 😞".to_string()),
+            ("U2".into(), "Attente à la caisse".into()),
+            ("U3".into(), "Vendeur absent".into())
+        ]
+    );
+}

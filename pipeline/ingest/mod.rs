@@ -258,9 +258,9 @@ pub fn open_input(path: &Path, expected: Expected) -> Result<Box<dyn BufRead + S
     if compression == Compression::None {
         check_signature(path, &head, expected, false)?;
     }
-    let raw = BufReader::with_capacity(1 << 16, Cursor::new(head).chain(file));
+    let raw = BufReader::with_capacity(1 << 16, Cursor::new(head.clone()).chain(file));
     let mut decoded: Box<dyn Read + Send> = match compression {
-        Compression::None => return Ok(Box::new(raw)),
+        Compression::None => return Ok(utf16_to_utf8(&head, Box::new(raw), expected)),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
         Compression::Zstd => Box::new(
             zstd::stream::read::Decoder::with_buffer(raw)
@@ -269,7 +269,88 @@ pub fn open_input(path: &Path, expected: Expected) -> Result<Box<dyn BufRead + S
     };
     let head = read_head(&mut decoded).map_err(|e| InputError::new(loc(), format!("cannot decompress: {e}")))?;
     check_signature(path, &head, expected, true)?;
-    Ok(Box::new(BufReader::with_capacity(1 << 16, Cursor::new(head).chain(decoded))))
+    let stream = Box::new(BufReader::with_capacity(1 << 16, Cursor::new(head.clone()).chain(decoded)));
+    Ok(utf16_to_utf8(&head, stream, expected))
+}
+
+/// Whether a file's first bytes are UTF-16 text, and its byte order (`true`: little
+/// endian): a byte-order mark, or ASCII characters each followed (little endian) or
+/// preceded (big endian) by a NUL byte, as Excel's "Unicode text" export writes them.
+fn utf16_order(head: &[u8]) -> Option<bool> {
+    match head {
+        [0xFF, 0xFE, ..] => Some(true),
+        [0xFE, 0xFF, ..] => Some(false),
+        [a, 0, b, 0, ..] if *a != 0 && *b != 0 => Some(true),
+        [0, a, 0, b, ..] if *a != 0 && *b != 0 => Some(false),
+        _ => None,
+    }
+}
+
+/// A CSV or JSON Lines stream in UTF-16 (see [`utf16_order`]) decoded to UTF-8 as it is
+/// read; any other stream (transcripts decode UTF-16 themselves) as it is.
+fn utf16_to_utf8(head: &[u8], stream: Box<dyn BufRead + Send>, expected: Expected) -> Box<dyn BufRead + Send> {
+    match utf16_order(head) {
+        Some(little) if matches!(expected, Expected::Csv | Expected::Jsonl) => {
+            let decoder = Utf16Decoder { inner: stream, little, pending: Vec::new(), out: Vec::new(), pos: 0 };
+            Box::new(BufReader::with_capacity(1 << 16, decoder))
+        }
+        _ => stream,
+    }
+}
+
+/// Decodes a UTF-16 byte stream to UTF-8, chunk by chunk; unpaired surrogates and an odd
+/// last byte become U+FFFD. A byte-order mark comes out as the UTF-8 one, which the
+/// readers skip.
+struct Utf16Decoder {
+    inner: Box<dyn BufRead + Send>,
+    little: bool,
+    /// Bytes read but not decoded yet: an odd byte, or a high surrogate waiting for its pair.
+    pending: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Utf16Decoder {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            let chunk = self.inner.fill_buf()?;
+            let eof = chunk.is_empty();
+            if eof && self.pending.is_empty() {
+                return Ok(0);
+            }
+            self.pending.extend_from_slice(chunk);
+            let used = chunk.len();
+            self.inner.consume(used);
+            let mut units: Vec<u16> = self
+                .pending
+                .chunks_exact(2)
+                .map(|p| if self.little { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) })
+                .collect();
+            let mut keep = self.pending.len() % 2;
+            if !eof && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
+                units.pop();
+                keep += 2;
+            }
+            for c in char::decode_utf16(units) {
+                let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+                self.out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+            let from = self.pending.len() - keep;
+            self.pending.drain(..from);
+            if eof {
+                if !self.pending.is_empty() {
+                    self.out.extend_from_slice("\u{FFFD}".as_bytes());
+                }
+                self.pending.clear();
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Reads one line into `buf`, ending at `\n`, `\r\n` or a lone `\r` (old Mac files,
@@ -771,6 +852,36 @@ mod tests {
             }
             assert_eq!(lines, ["a\n", "b\r\n", "c\r", "d\r", "\r", "e"], "capacity {capacity}");
         }
+    }
+
+    #[test]
+    fn utf16_streams_are_decoded_in_either_byte_order_with_or_without_a_bom() {
+        let text = "id;texte\n1;Caisse fermée 😞\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, bom) in [(le.clone(), &[0xFF, 0xFE][..]), (be, &[0xFE, 0xFF][..])] {
+            for with_bom in [true, false] {
+                let mut input = if with_bom { bom.to_vec() } else { Vec::new() };
+                input.extend_from_slice(&bytes);
+                // A tiny buffer splits surrogate pairs and code units between reads.
+                for capacity in [1, 3, 64] {
+                    let stream = Box::new(BufReader::with_capacity(capacity, Cursor::new(input.clone())));
+                    let mut out = String::new();
+                    utf16_to_utf8(&input[..HEAD], stream, Expected::Csv).read_to_string(&mut out).unwrap();
+                    assert_eq!(out.trim_start_matches('\u{feff}'), text, "bom {with_bom}, capacity {capacity}");
+                }
+            }
+        }
+        // An odd last byte is a replacement character, not an error.
+        let mut odd = le.clone();
+        odd.push(b'x');
+        let mut out = String::new();
+        utf16_to_utf8(&odd[..HEAD], Box::new(Cursor::new(odd.clone())), Expected::Jsonl)
+            .read_to_string(&mut out)
+            .unwrap();
+        assert!(out.ends_with('\u{FFFD}'), "{out:?}");
+        // UTF-8 and transcripts pass through.
+        assert_eq!(utf16_order(b"id;texte"), None);
     }
 
     #[test]
