@@ -99,7 +99,7 @@ fn assert_printable(msg: &str) {
 fn messages_quoting_the_input_escape_control_characters() {
     // A header holding the escape sequence that clears a terminal.
     let p = robustness("escape_in_header.csv");
-    let e = read_comments(std::slice::from_ref(&p)).err().expect("the text column is missing");
+    let e = read_comments(std::slice::from_ref(&p)).expect_err("the text column is missing");
     let msg = e.to_string();
     assert_printable(&msg);
     assert!(msg.contains(r"\u{1b}[2J\u{1b}[Htexte"), "{msg}");
@@ -117,7 +117,7 @@ fn messages_quoting_the_input_escape_control_characters() {
     assert_printable(err.trim_end());
     // A file name with a control character is escaped where it is named.
     let named = write(dir.path(), "bell\u{7}.csv", b"comment_id,visit_id\n");
-    let msg = read_comments(&[named]).err().expect("missing column").to_string();
+    let msg = read_comments(&[named]).expect_err("missing column").to_string();
     assert_printable(&msg);
     assert!(msg.contains(r"bell\u{7}.csv"), "{msg}");
 }

@@ -126,9 +126,10 @@
 //!
 //! # Rejects
 //!
-//! An empty file; a binary file (NUL bytes, or more than 5% control bytes); a WebVTT or
-//! SRT timing line that does not parse (the reason names the line), a cue that ends before
-//! it starts, text before the first cue, no cue at all, cues without any speaker mark; a
+//! An empty file; a binary file (NUL bytes, or more than 5% control bytes; in JSONL, where
+//! each line stands alone, a line with a NUL byte); a WebVTT or SRT timing line that does
+//! not parse (the reason names the line), a time over 48 hours ([`MAX_TIME_MS`]) or
+//! negative, a cue that ends before it starts, text before the first cue, no cue at all, cues without any speaker mark; a
 //! text file where no line starts with a speaker; a transcript without any text; no
 //! resolvable visit id, or conflicting ones; a JSONL line that is not a JSON object, lacks
 //! `visit_id`, has no turns, or a turn without speaker, with empty text or a bad time.
