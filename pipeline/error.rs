@@ -27,8 +27,8 @@ impl Location {
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.row {
-            Some(r) => write!(f, "{}, row {}", self.file.display(), r),
-            None => write!(f, "{}", self.file.display()),
+            Some(r) => write!(f, "{}, row {}", escape_controls(&self.file.display().to_string()), r),
+            None => write!(f, "{}", escape_controls(&self.file.display().to_string())),
         }
     }
 }
@@ -42,9 +42,30 @@ pub struct InputError {
 }
 
 impl InputError {
+    /// An error at `location`; control characters of the reason (which often quotes the
+    /// input: a header, a value) are escaped, see [`escape_controls`].
     pub fn new(location: Location, reason: impl Into<String>) -> Self {
-        InputError { location, reason: reason.into() }
+        InputError { location, reason: escape_controls(&reason.into()) }
     }
+}
+
+/// Escapes the control characters of a message that quotes input (`\u{1b}` for ESC,
+/// `\0`, `\r`, ...) so that printing it cannot move the cursor, clear the terminal or
+/// hide part of the line; every other character, accents included, is kept. Used by
+/// [`InputError::new`] and for the reasons of rejected records.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A mistake in what the user asked for (a flag, a setting, a format string), as opposed

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::rows::{Columns, Item, RowReader};
-use super::{truncate_raw, ColumnNames, Format, InputKind, Reject};
+use super::{ColumnNames, Format, InputKind, Reject};
 use crate::error::{InputError, Location};
 use crate::taxonomy::Irritant;
 
@@ -204,14 +204,7 @@ pub fn read(
     let mut check = AnswerCheck { criteria, seen: HashSet::new() };
     let mut out = Checklist::default();
     let reject = |out: &mut Checklist, row: u64, column: Option<String>, raw: &str, reason: String| {
-        out.rejects.push(Reject {
-            input: InputKind::Checklist,
-            file: path.to_path_buf(),
-            row: Some(row),
-            column,
-            raw: truncate_raw(raw),
-            reason,
-        })
+        out.rejects.push(Reject::new(InputKind::Checklist, path, Some(row), column.as_deref(), raw, reason))
     };
     match layout {
         Layout::Long => {

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use super::dates::DateParser;
 use super::rows::{Columns, Item, RowReader};
-use super::{truncate_raw, ColumnNames, Format, InputKind, Reject};
+use super::{ColumnNames, Format, InputKind, Reject};
 use crate::error::InputError;
+use crate::normalise::is_blank;
 
 /// A comment as read, before normalisation.
 #[derive(Debug, Clone)]
@@ -106,14 +107,7 @@ impl CommentStream {
 
     fn validate(&mut self, fi: usize, item: Item) -> CommentRecord {
         let reject_column = |row: u64, column: Option<&str>, raw: &str, reason: String| {
-            CommentRecord::Rejected(Reject {
-                input: InputKind::Comments,
-                file: self.files[fi].0.clone(),
-                row: Some(row),
-                column: column.map(str::to_string),
-                raw: truncate_raw(raw),
-                reason,
-            })
+            CommentRecord::Rejected(Reject::new(InputKind::Comments, &self.files[fi].0, Some(row), column, raw, reason))
         };
         let reject = |row: u64, raw: &str, reason: String| reject_column(row, None, raw, reason);
         let rec = match item {
@@ -130,8 +124,10 @@ impl CommentStream {
         let Some(visit_id) = visit else {
             return reject(rec.row, &rec.raw, format!("missing {}", self.names[1]));
         };
+        // Empty once cleaned as normalisation cleans it: only spaces, control or
+        // invisible characters (a zero-width space alone is no comment).
         let text = match text {
-            Some(t) if !t.trim().is_empty() => t,
+            Some(t) if !is_blank(&t) => t,
             _ => return reject(rec.row, &rec.raw, "empty text".into()),
         };
         let chars = text.chars().count();

@@ -22,7 +22,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use crate::error::{InputError, Location};
+use crate::error::{escape_controls, InputError, Location};
 
 /// File formats irritant reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -258,9 +258,9 @@ pub fn open_input(path: &Path, expected: Expected) -> Result<Box<dyn BufRead + S
     if compression == Compression::None {
         check_signature(path, &head, expected, false)?;
     }
-    let raw = BufReader::with_capacity(1 << 16, Cursor::new(head).chain(file));
+    let raw = BufReader::with_capacity(1 << 16, Cursor::new(head.clone()).chain(file));
     let mut decoded: Box<dyn Read + Send> = match compression {
-        Compression::None => return Ok(Box::new(raw)),
+        Compression::None => return Ok(utf16_to_utf8(&head, Box::new(raw), expected)),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
         Compression::Zstd => Box::new(
             zstd::stream::read::Decoder::with_buffer(raw)
@@ -269,7 +269,167 @@ pub fn open_input(path: &Path, expected: Expected) -> Result<Box<dyn BufRead + S
     };
     let head = read_head(&mut decoded).map_err(|e| InputError::new(loc(), format!("cannot decompress: {e}")))?;
     check_signature(path, &head, expected, true)?;
-    Ok(Box::new(BufReader::with_capacity(1 << 16, Cursor::new(head).chain(decoded))))
+    let stream = Box::new(BufReader::with_capacity(1 << 16, Cursor::new(head.clone()).chain(decoded)));
+    Ok(utf16_to_utf8(&head, stream, expected))
+}
+
+/// Whether a file's first bytes are UTF-16 text, and its byte order (`true`: little
+/// endian): a byte-order mark, or ASCII characters each followed (little endian) or
+/// preceded (big endian) by a NUL byte, as Excel's "Unicode text" export writes them.
+fn utf16_order(head: &[u8]) -> Option<bool> {
+    match head {
+        [0xFF, 0xFE, ..] => Some(true),
+        [0xFE, 0xFF, ..] => Some(false),
+        [a, 0, b, 0, ..] if *a != 0 && *b != 0 => Some(true),
+        [0, a, 0, b, ..] if *a != 0 && *b != 0 => Some(false),
+        _ => None,
+    }
+}
+
+/// A CSV or JSON Lines stream in UTF-16 (see [`utf16_order`]) decoded to UTF-8 as it is
+/// read; any other stream (transcripts decode UTF-16 themselves) as it is.
+fn utf16_to_utf8(head: &[u8], stream: Box<dyn BufRead + Send>, expected: Expected) -> Box<dyn BufRead + Send> {
+    match utf16_order(head) {
+        Some(little) if matches!(expected, Expected::Csv | Expected::Jsonl) => {
+            let decoder = Utf16Decoder { inner: stream, little, pending: Vec::new(), out: Vec::new(), pos: 0 };
+            Box::new(BufReader::with_capacity(1 << 16, decoder))
+        }
+        _ => stream,
+    }
+}
+
+/// Decodes a UTF-16 byte stream to UTF-8, chunk by chunk; unpaired surrogates and an odd
+/// last byte become U+FFFD. A byte-order mark comes out as the UTF-8 one, which the
+/// readers skip.
+struct Utf16Decoder {
+    inner: Box<dyn BufRead + Send>,
+    little: bool,
+    /// Bytes read but not decoded yet: an odd byte, or a high surrogate waiting for its pair.
+    pending: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Utf16Decoder {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            let chunk = self.inner.fill_buf()?;
+            let eof = chunk.is_empty();
+            if eof && self.pending.is_empty() {
+                return Ok(0);
+            }
+            self.pending.extend_from_slice(chunk);
+            let used = chunk.len();
+            self.inner.consume(used);
+            let mut units: Vec<u16> = self
+                .pending
+                .chunks_exact(2)
+                .map(|p| if self.little { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) })
+                .collect();
+            let mut keep = self.pending.len() % 2;
+            if !eof && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
+                units.pop();
+                keep += 2;
+            }
+            for c in char::decode_utf16(units) {
+                let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+                self.out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+            let from = self.pending.len() - keep;
+            self.pending.drain(..from);
+            if eof {
+                if !self.pending.is_empty() {
+                    self.out.extend_from_slice("\u{FFFD}".as_bytes());
+                }
+                self.pending.clear();
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Reads one line into `buf`, ending at `\n`, `\r\n` or a lone `\r` (old Mac files,
+/// some exporters), the break included; 0 at the end of the stream. JSON never holds a raw
+/// CR inside a value (it must be escaped), so a lone CR can only be a line break.
+pub fn read_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let start = buf.len();
+    loop {
+        let (done, used) = {
+            let chunk = match reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(buf.len() - start);
+            }
+            // A CR that ended the previous chunk: take the LF that may follow it.
+            if buf.len() > start && buf.last() == Some(&b'\r') {
+                if chunk[0] == b'\n' {
+                    buf.push(b'\n');
+                    reader.consume(1);
+                }
+                return Ok(buf.len() - start);
+            }
+            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(i) if chunk[i] == b'\n' => {
+                    buf.extend_from_slice(&chunk[..=i]);
+                    (true, i + 1)
+                }
+                Some(i) if i + 1 < chunk.len() => {
+                    let end = if chunk[i + 1] == b'\n' { i + 2 } else { i + 1 };
+                    buf.extend_from_slice(&chunk[..end]);
+                    (true, end)
+                }
+                Some(i) => {
+                    buf.extend_from_slice(&chunk[..=i]);
+                    (false, i + 1)
+                }
+                None => {
+                    buf.extend_from_slice(chunk);
+                    (false, chunk.len())
+                }
+            }
+        };
+        reader.consume(used);
+        if done {
+            return Ok(buf.len() - start);
+        }
+    }
+}
+
+/// Splits bytes into lines at `\n`, `\r\n` or a lone `\r`, breaks excluded, as
+/// [`read_line`] does for a stream. Bytes ending with a break give no empty last line.
+pub fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                out.push(&bytes[start..i]);
+                start = i + 1;
+            }
+            b'\r' => {
+                out.push(&bytes[start..i]);
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        out.push(&bytes[start..]);
+    }
+    out
 }
 
 /// Checks a file to be read as Parquet: not compressed by name, and not a spreadsheet,
@@ -289,6 +449,55 @@ pub fn check_parquet(path: &Path) -> Result<(), InputError> {
     let mut file = File::open(path).map_err(|e| InputError::new(loc(), format!("cannot open: {e}")))?;
     let head = read_head(&mut file).map_err(|e| InputError::new(loc(), format!("cannot read: {e}")))?;
     check_signature(path, &head, Expected::Parquet, false)
+}
+
+/// Runs one step of decoding a file (opening it, reading a batch or a record, parsing a
+/// whole transcript) and turns a panic inside it into an [`InputError`] naming the file:
+/// `cannot be decoded (a corrupt file?)`, without the panic's message and backtrace on
+/// stderr. No panic of a decoder reaches the user.
+///
+/// The parquet crate panics on some corrupt files instead of returning an error: a
+/// footer whose column chunk has a negative offset (`column start and length should not
+/// be negative`), a page whose byte-array decoder divides by zero, slices out of bounds.
+/// To reproduce, overwrite single bytes of `tests/fixtures/comments.parquet` (e.g. the
+/// byte 6,620 from the end with 0xFF, or 10,250 from the end with 0x00) and read it;
+/// `tests/robustness.rs` keeps such files as regression tests.
+pub fn catch_decoder_panic<T>(path: &Path, step: impl FnOnce() -> Result<T, InputError>) -> Result<T, InputError> {
+    quietly(step).unwrap_or_else(|| Err(corrupt(path)))
+}
+
+/// Runs `step`, `None` when it panicked, without the panic's output on stderr.
+pub(crate) fn quietly<T>(step: impl FnOnce() -> T) -> Option<T> {
+    install_quiet_panic_hook();
+    QUIET_PANICS.with(|q| q.set(q.get() + 1));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(step));
+    QUIET_PANICS.with(|q| q.set(q.get() - 1));
+    result.ok()
+}
+
+/// The error of a file whose decoder panicked.
+pub(crate) fn corrupt(path: &Path) -> InputError {
+    InputError::new(Location::file(path), "cannot be decoded (a corrupt file?)")
+}
+
+thread_local! {
+    /// How many [`catch_decoder_panic`] calls this thread is inside: while above zero, a
+    /// panic is caught and reported as an input error, so the hook stays quiet.
+    static QUIET_PANICS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Wraps the panic hook once: it stays quiet on a thread inside [`catch_decoder_panic`]
+/// and calls the hook it replaced everywhere else, so a bug elsewhere still reports.
+fn install_quiet_panic_hook() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET_PANICS.with(|q| q.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Which input a record came from.
@@ -323,6 +532,29 @@ pub struct Reject {
     /// The raw record, truncated to [`RAW_CHARS`] characters.
     pub raw: String,
     pub reason: String,
+}
+
+impl Reject {
+    /// A reject with its raw record truncated ([`truncate_raw`]) and the control
+    /// characters of its reason escaped ([`escape_controls`]): reasons quote the input and
+    /// end up on the terminal in the run's summary. Every reader builds its rejects here.
+    pub fn new(
+        input: InputKind,
+        file: &Path,
+        row: Option<u64>,
+        column: Option<&str>,
+        raw: &str,
+        reason: impl Into<String>,
+    ) -> Self {
+        Reject {
+            input,
+            file: file.to_path_buf(),
+            row,
+            column: column.map(str::to_string),
+            raw: truncate_raw(raw),
+            reason: escape_controls(&reason.into()),
+        }
+    }
 }
 
 /// How much of a rejected record is kept.
@@ -601,6 +833,55 @@ mod tests {
         assert_eq!(err.reason, "directory holds no file of a format irritant reads (found: a.xlsx)");
         let err = expand_paths(&[d.join("missing.csv")], |_| true).unwrap_err();
         assert_eq!(err.reason, "no such file or directory");
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_or_a_lone_cr() {
+        let text = b"a\nb\r\nc\rd\r\re";
+        let want: Vec<&[u8]> = vec![b"a", b"b", b"c", b"d", b"", b"e"];
+        assert_eq!(split_lines(text), want);
+        assert_eq!(split_lines(b"a\r"), [b"a"]);
+        // The stream reader gives the same lines whatever its buffer size (a CRLF split
+        // between two reads is one break).
+        for capacity in [1, 2, 3, 64] {
+            let mut r = BufReader::with_capacity(capacity, &text[..]);
+            let (mut lines, mut buf) = (Vec::new(), Vec::new());
+            while read_line(&mut r, &mut buf).unwrap() > 0 {
+                lines.push(String::from_utf8(buf.clone()).unwrap());
+                buf.clear();
+            }
+            assert_eq!(lines, ["a\n", "b\r\n", "c\r", "d\r", "\r", "e"], "capacity {capacity}");
+        }
+    }
+
+    #[test]
+    fn utf16_streams_are_decoded_in_either_byte_order_with_or_without_a_bom() {
+        let text = "id;texte\n1;Caisse fermée 😞\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, bom) in [(le.clone(), &[0xFF, 0xFE][..]), (be, &[0xFE, 0xFF][..])] {
+            for with_bom in [true, false] {
+                let mut input = if with_bom { bom.to_vec() } else { Vec::new() };
+                input.extend_from_slice(&bytes);
+                // A tiny buffer splits surrogate pairs and code units between reads.
+                for capacity in [1, 3, 64] {
+                    let stream = Box::new(BufReader::with_capacity(capacity, Cursor::new(input.clone())));
+                    let mut out = String::new();
+                    utf16_to_utf8(&input[..HEAD], stream, Expected::Csv).read_to_string(&mut out).unwrap();
+                    assert_eq!(out.trim_start_matches('\u{feff}'), text, "bom {with_bom}, capacity {capacity}");
+                }
+            }
+        }
+        // An odd last byte is a replacement character, not an error.
+        let mut odd = le.clone();
+        odd.push(b'x');
+        let mut out = String::new();
+        utf16_to_utf8(&odd[..HEAD], Box::new(Cursor::new(odd.clone())), Expected::Jsonl)
+            .read_to_string(&mut out)
+            .unwrap();
+        assert!(out.ends_with('\u{FFFD}'), "{out:?}");
+        // UTF-8 and transcripts pass through.
+        assert_eq!(utf16_order(b"id;texte"), None);
     }
 
     #[test]

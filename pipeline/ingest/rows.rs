@@ -26,7 +26,9 @@ use arrow::temporal_conversions;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
-use super::{check_parquet, format_extension, open_input, Expected, Format};
+use super::{
+    catch_decoder_panic, check_parquet, corrupt, format_extension, open_input, quietly, read_line, Expected, Format,
+};
 use crate::error::{InputError, Location};
 use crate::normalise::mojibake::decode_bytes;
 
@@ -73,6 +75,8 @@ enum Inner {
     Jsonl {
         reader: Box<dyn BufRead + Send>,
         buf: Vec<u8>,
+        /// Every key is read ([`Columns::All`]): values of any type pass as JSON text.
+        all: bool,
     },
     Parquet {
         reader: ParquetRecordBatchReader,
@@ -99,11 +103,13 @@ fn open_file(path: &Path) -> Result<File, InputError> {
 /// from the first byte.
 fn sniff_delimiter(path: &Path, mut input: Box<dyn BufRead + Send>) -> Result<(u8, Box<dyn Read + Send>), InputError> {
     let mut first = Vec::new();
-    input
-        .by_ref()
-        .take(1 << 16)
-        .read_until(b'\n', &mut first)
+    read_line(&mut input.by_ref().take(1 << 16), &mut first)
         .map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
+    // A UTF-8 byte-order mark would glue itself to the first column name, and keep the
+    // CSV reader from seeing the quote of a quoted first name.
+    if first.starts_with(b"\xEF\xBB\xBF") {
+        first.drain(..3);
+    }
     let count = |d: u8| first.iter().filter(|&&b| b == d).count();
     let delimiter = if format_extension(path).as_deref() == Some("tsv") {
         b'\t'
@@ -147,13 +153,12 @@ fn jsonl_keys(path: &Path) -> Result<Vec<String>, InputError> {
     loop {
         buf.clear();
         line += 1;
-        let n = reader
-            .read_until(b'\n', &mut buf)
+        let n = read_line(&mut *reader, &mut buf)
             .map_err(|e| InputError::new(Location::row(path, line), format!("cannot read: {e}")))?;
         if n == 0 {
             return Ok(keys);
         }
-        if let Ok(ObjectKeys(k)) = serde_json::from_str(&decode_bytes(&buf).0) {
+        if let Ok(ObjectKeys(k)) = serde_json::from_str(decode_bytes(&buf).0.trim_start_matches('\u{feff}')) {
             keys.extend(k.into_iter().filter(|k| seen.insert(k.clone())));
         }
     }
@@ -174,6 +179,19 @@ fn select(path: &Path, header: &[String], columns: &Columns) -> Result<(Vec<Stri
             let idx = wanted.iter().map(|w| header.iter().position(|h| h == w)).collect();
             Ok((wanted.clone(), idx))
         }
+    }
+}
+
+/// The name of a JSON value's type, for messages: `boolean (true)`, `list`, `object`.
+fn json_type(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean ({b})"),
+        Value::Number(_) => "number".into(),
+        Value::String(_) => "string".into(),
+        Value::Array(_) => "list".into(),
+        Value::Object(_) => "object".into(),
     }
 }
 
@@ -271,8 +289,14 @@ fn text_column(col: &ArrayRef) -> Result<TextColumn, ArrowError> {
 }
 
 impl RowReader {
-    /// Opens a file and reads its header (CSV) or metadata (Parquet).
+    /// Opens a file and reads its header (CSV) or metadata (Parquet). A panic of a
+    /// decoder (the parquet crate's, on some corrupt files) is an error naming the file,
+    /// see [`catch_decoder_panic`].
     pub fn open(path: &Path, format: Format, columns: &Columns) -> Result<Self, InputError> {
+        catch_decoder_panic(path, || Self::open_unguarded(path, format, columns))
+    }
+
+    fn open_unguarded(path: &Path, format: Format, columns: &Columns) -> Result<Self, InputError> {
         let (names, inner) = match format {
             Format::Csv => {
                 let (delimiter, input) = sniff_delimiter(path, open_input(path, format.into())?)?;
@@ -303,7 +327,8 @@ impl RowReader {
                     Columns::Named { wanted, .. } => wanted.clone(),
                     Columns::All => jsonl_keys(path)?,
                 };
-                (names, Inner::Jsonl { reader: open_input(path, format.into())?, buf: Vec::new() })
+                let all = matches!(columns, Columns::All);
+                (names, Inner::Jsonl { reader: open_input(path, format.into())?, buf: Vec::new(), all })
             }
             Format::Parquet => {
                 check_parquet(path)?;
@@ -335,8 +360,13 @@ impl RowReader {
         &self.names
     }
 
-    /// The next record, `None` at the end of the file.
+    /// The next record, `None` at the end of the file. A panic of a decoder is an error
+    /// naming the file, as in [`RowReader::open`].
     pub fn next_item(&mut self) -> Result<Option<Item>, InputError> {
+        quietly(|| self.next_item_unguarded()).unwrap_or_else(|| Err(corrupt(&self.path)))
+    }
+
+    fn next_item_unguarded(&mut self) -> Result<Option<Item>, InputError> {
         let path = &self.path;
         match &mut self.inner {
             Inner::Csv { reader, indices, width, delimiter, record } => {
@@ -367,10 +397,9 @@ impl RowReader {
                 let fields = indices.iter().map(|i| i.and_then(|i| non_empty(decoded[i].trim().to_string()))).collect();
                 Ok(Some(Item::Record(Record { row: self.row, fields, invalid_utf8: invalid, raw })))
             }
-            Inner::Jsonl { reader, buf } => loop {
+            Inner::Jsonl { reader, buf, all } => loop {
                 buf.clear();
-                let n = reader
-                    .read_until(b'\n', buf)
+                let n = read_line(&mut **reader, buf)
                     .map_err(|e| InputError::new(Location::row(path, self.row + 1), format!("cannot read: {e}")))?;
                 if n == 0 {
                     return Ok(None);
@@ -380,7 +409,11 @@ impl RowReader {
                     continue;
                 }
                 let (line, invalid) = decode_bytes(buf);
-                let line = line.trim_end_matches(['\n', '\r']).to_string();
+                // A byte-order mark starts the file, or a line of files concatenated.
+                let line = line.trim_end_matches(['\n', '\r']).trim_start_matches('\u{feff}').to_string();
+                if line.trim().is_empty() {
+                    continue;
+                }
                 let value: serde_json::Value = match serde_json::from_str(&line) {
                     Ok(v) => v,
                     Err(e) => {
@@ -398,15 +431,23 @@ impl RowReader {
                         reason: "expected a JSON object".into(),
                     }));
                 };
-                let fields = self
-                    .names
-                    .iter()
-                    .map(|n| match obj.get(n) {
+                let mut fields = Vec::with_capacity(self.names.len());
+                for n in &self.names {
+                    fields.push(match obj.get(n) {
                         None | Some(serde_json::Value::Null) => None,
                         Some(serde_json::Value::String(s)) => non_empty(s.trim().to_string()),
-                        Some(other) => Some(other.to_string()),
-                    })
-                    .collect();
+                        Some(serde_json::Value::Number(x)) => Some(x.to_string()),
+                        // Every key of the file (pass-through columns): kept as JSON text.
+                        Some(other) if *all => Some(other.to_string()),
+                        Some(other) => {
+                            return Ok(Some(Item::Malformed {
+                                row: self.row,
+                                reason: format!("{n} is a JSON {}, expected a string or a number", json_type(other)),
+                                raw: line,
+                            }))
+                        }
+                    });
+                }
                 return Ok(Some(Item::Record(Record { row: self.row, fields, invalid_utf8: invalid, raw: line })));
             },
             Inner::Parquet { reader, columns, next, len } => {

@@ -126,9 +126,10 @@
 //!
 //! # Rejects
 //!
-//! An empty file; a binary file (NUL bytes, or more than 5% control bytes); a WebVTT or
-//! SRT timing line that does not parse (the reason names the line), a cue that ends before
-//! it starts, text before the first cue, no cue at all, cues without any speaker mark; a
+//! An empty file; a binary file (NUL bytes, or more than 5% control bytes; in JSONL, where
+//! each line stands alone, a line with a NUL byte); a WebVTT or SRT timing line that does
+//! not parse (the reason names the line), a time over 48 hours ([`MAX_TIME_MS`]) or
+//! negative, a cue that ends before it starts, text before the first cue, no cue at all, cues without any speaker mark; a
 //! text file where no line starts with a speaker; a transcript without any text; no
 //! resolvable visit id, or conflicting ones; a JSONL line that is not a JSON object, lacks
 //! `visit_id`, has no turns, or a turn without speaker, with empty text or a bad time.
@@ -142,8 +143,11 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 use super::rows::{Columns, Item, RowReader};
-use super::{format_extension, open_input, truncate_raw, uncompressed_name, Expected, Format};
-use crate::error::{InputError, Location};
+use super::{
+    catch_decoder_panic, format_extension, open_input, split_lines, truncate_raw, uncompressed_name, Expected, Format,
+};
+use crate::error::{escape_controls, InputError, Location};
+use crate::normalise::is_blank;
 use crate::normalise::mojibake::decode_bytes;
 
 /// Who speaks in a turn.
@@ -727,7 +731,7 @@ pub fn parse_clock(s: &str) -> Option<u64> {
             padded[..3].parse::<u64>().ok()?
         }
     };
-    Some(((h * 60 + m) * 60 + sec) * 1000 + ms)
+    h.checked_mul(60)?.checked_add(m)?.checked_mul(60)?.checked_add(sec)?.checked_mul(1000)?.checked_add(ms)
 }
 
 /// Formats milliseconds as `HH:MM:SS.mmm`, for messages.
@@ -743,7 +747,7 @@ fn parse_timing(line: &str) -> Result<(u64, u64), String> {
     let start = parse_clock(a).ok_or_else(|| format!("start {a:?} is not a time"))?;
     let b = b.split_whitespace().next().ok_or("no end time")?;
     let end = parse_clock(b).ok_or_else(|| format!("end {b:?} is not a time"))?;
-    Ok((start, end))
+    Ok((check_time(start, "start")?, check_time(end, "end")?))
 }
 
 /// Whether a line is meant as a timing line, broken or not: it has an arrow, or it starts
@@ -768,10 +772,33 @@ fn json_time(value: Option<&Value>) -> Result<Option<u64>, String> {
         }
         Some(other) => return Err(format!("{other} is not a time")),
     };
-    if !seconds.is_finite() || seconds < 0.0 {
+    if seconds.is_nan() || seconds < 0.0 {
         return Err(format!("{seconds} is not a time (negative)"));
     }
-    Ok(Some((seconds * 1000.0).round() as u64))
+    let ms = seconds * 1000.0;
+    if ms > MAX_TIME_MS as f64 {
+        return Err(format!(
+            "{seconds} seconds is over {} hours, the longest a transcript may run",
+            MAX_TIME_MS / 3_600_000
+        ));
+    }
+    Ok(Some(ms.round() as u64))
+}
+
+/// The latest time a transcript may give (48 hours): a later one is a broken value,
+/// which would overflow the sums of durations.
+pub const MAX_TIME_MS: u64 = 48 * 3_600_000;
+
+/// `Err` naming the limit when a time is after [`MAX_TIME_MS`].
+fn check_time(ms: u64, what: &str) -> Result<u64, String> {
+    if ms > MAX_TIME_MS {
+        return Err(format!(
+            "{what} {} is over {} hours, the longest a transcript may run",
+            format_clock(ms),
+            MAX_TIME_MS / 3_600_000
+        ));
+    }
+    Ok(ms)
 }
 
 /// Splits a leading `[00:01:23]`, `[01:23]` or `(00:01:23)` timestamp off a line.
@@ -785,8 +812,8 @@ fn strip_timestamp(line: &str) -> (Option<u64>, &str) {
         return (None, line);
     };
     match parse_clock(&line[1..end]) {
-        Some(ms) => (Some(ms), line[end + 1..].trim_start()),
-        None => (None, line),
+        Some(ms) if ms <= MAX_TIME_MS => (Some(ms), line[end + 1..].trim_start()),
+        _ => (None, line),
     }
 }
 
@@ -1088,11 +1115,13 @@ pub fn read_file(
     visit_map: &HashMap<String, String>,
     roles: &RoleMap,
 ) -> Result<Vec<TranscriptRecord>, InputError> {
-    let mut bytes = Vec::new();
-    open_input(path, Expected::Transcript)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
-    Ok(read_bytes(&bytes, path, format, visit_map, roles))
+    catch_decoder_panic(path, || {
+        let mut bytes = Vec::new();
+        open_input(path, Expected::Transcript)?
+            .read_to_end(&mut bytes)
+            .map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
+        Ok(read_bytes(&bytes, path, format, visit_map, roles))
+    })
 }
 
 /// [`read_file`] on bytes already read; `path` names the records and gives the stem.
@@ -1114,6 +1143,8 @@ pub fn read_bytes(
             return vec![reject(path, None, &raw, reason)];
         }
     };
+    // `str::lines` ends lines at LF and CRLF: a lone CR (old Mac files) ends one too.
+    let text = if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text };
     let parsed = match format {
         TranscriptFormat::Text => parse_text(&text, roles),
         TranscriptFormat::WebVtt => parse_cues(&text, true, roles),
@@ -1141,7 +1172,12 @@ pub fn read_bytes(
 }
 
 fn reject(path: &Path, line: Option<u64>, raw: &str, reason: String) -> TranscriptRecord {
-    TranscriptRecord::Rejected { file: path.to_path_buf(), line, raw: truncate_raw(raw), reason }
+    TranscriptRecord::Rejected {
+        file: path.to_path_buf(),
+        line,
+        raw: truncate_raw(raw),
+        reason: escape_controls(&reason),
+    }
 }
 
 /// The file name without its compression and format extensions: `call.vtt.gz` → `call`.
@@ -1218,20 +1254,31 @@ pub fn read_visit_map(path: &Path) -> Result<HashMap<String, String>, InputError
 // ---------------------------------------------------------------------------------------
 
 fn read_jsonl(bytes: &[u8], path: &Path, roles: &RoleMap) -> Vec<TranscriptRecord> {
-    let lines: Vec<(String, bool)> = if let Some((text, bad)) = decode_utf16(bytes) {
-        text.split('\n').map(|l| (l.to_string(), bad)).collect()
+    // Lines end at LF, CRLF or a lone CR; a line with a NUL byte (or any other garbage)
+    // is rejected alone, with its line number, and the others are read.
+    let lines: Vec<(String, bool, bool)> = if let Some((text, bad)) = decode_utf16(bytes) {
+        split_lines(text.as_bytes())
+            .into_iter()
+            .map(|l| (String::from_utf8_lossy(l).into_owned(), bad, l.contains(&0)))
+            .collect()
     } else {
-        if bytes.contains(&0) {
-            let raw = format!("<{} bytes of binary content>", bytes.len());
-            return vec![reject(path, None, &raw, "binary file: it contains NUL bytes".into())];
-        }
-        bytes.split(|&b| b == b'\n').map(decode_bytes).collect()
+        split_lines(bytes)
+            .into_iter()
+            .map(|l| {
+                let (text, bad) = decode_bytes(l);
+                (text, bad, l.contains(&0))
+            })
+            .collect()
     };
     let mut out = Vec::new();
-    for (i, (line, invalid_utf8)) in lines.iter().enumerate() {
+    for (i, (line, invalid_utf8, nul)) in lines.iter().enumerate() {
         let n = i as u64 + 1;
-        let line = line.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
+        let line = line.trim_start_matches('\u{feff}');
         if line.trim().is_empty() {
+            continue;
+        }
+        if *nul {
+            out.push(reject(path, Some(n), line, "binary content: the line contains NUL bytes".into()));
             continue;
         }
         out.push(match parse_jsonl_line(line, path, n, roles) {
@@ -1248,19 +1295,25 @@ fn read_jsonl(bytes: &[u8], path: &Path, roles: &RoleMap) -> Vec<TranscriptRecor
     out
 }
 
-/// A text field: a non-blank string (trimmed) or a number.
-fn text_field(obj: &Map<String, Value>, key: &str) -> Option<String> {
-    match obj.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+/// A text field: a non-blank string (trimmed) or a number (as written); `Ok(None)` when
+/// absent, null or blank; an error naming the field and the type for a boolean, a list
+/// or an object.
+fn text_field(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    Ok(match obj.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if is_blank(s) => None,
+        Some(Value::String(s)) => Some(s.trim().to_string()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Bool(b)) => return Err(format!("{key} is a JSON boolean ({b}), expected a string or a number")),
+        Some(Value::Array(_)) => return Err(format!("{key} is a JSON list, expected a string or a number")),
+        Some(Value::Object(_)) => return Err(format!("{key} is a JSON object, expected a string or a number")),
+    })
 }
 
 fn parse_jsonl_line(line: &str, path: &Path, n: u64, roles: &RoleMap) -> Result<Transcript, String> {
     let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
     let obj = value.as_object().ok_or("expected a JSON object")?;
-    let visit_id = text_field(obj, "visit_id").ok_or("missing visit_id")?;
+    let visit_id = text_field(obj, "visit_id")?.ok_or("missing visit_id")?;
     let items = match obj.get("turns") {
         None | Some(Value::Null) => return Err("missing turns".into()),
         Some(Value::Array(items)) => items,
@@ -1273,9 +1326,11 @@ fn parse_jsonl_line(line: &str, path: &Path, n: u64, roles: &RoleMap) -> Result<
     for (i, item) in items.iter().enumerate() {
         let k = i + 1;
         let turn = item.as_object().ok_or_else(|| format!("turn {k} is not an object"))?;
-        let speaker = text_field(turn, "speaker").ok_or_else(|| format!("turn {k} has no speaker"))?;
+        let speaker = text_field(turn, "speaker")
+            .map_err(|e| format!("turn {k}: {e}"))?
+            .ok_or_else(|| format!("turn {k} has no speaker"))?;
         let text = match turn.get("text") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(Value::String(s)) if !is_blank(s) => s.trim().to_string(),
             Some(Value::String(_)) => return Err(format!("turn {k} has empty text")),
             None | Some(Value::Null) => return Err(format!("turn {k} has no text")),
             Some(_) => return Err(format!("turn {k}: text is not a string")),
@@ -1291,10 +1346,10 @@ fn parse_jsonl_line(line: &str, path: &Path, n: u64, roles: &RoleMap) -> Result<
     }
     let role_source = resolve_roles(&mut turns, roles, true);
     Ok(Transcript {
-        transcript_id: text_field(obj, "id").unwrap_or_else(|| format!("{}:{n}", file_stem(path))),
+        transcript_id: text_field(obj, "id")?.unwrap_or_else(|| format!("{}:{n}", file_stem(path))),
         visit_id,
-        channel: text_field(obj, "channel"),
-        lang: text_field(obj, "lang").map(|l| l.to_lowercase()),
+        channel: text_field(obj, "channel")?,
+        lang: text_field(obj, "lang")?.map(|l| l.to_lowercase()),
         file: path.to_path_buf(),
         line: n,
         turns,

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::dates::DateParser;
 use super::rows::{Columns, Item, RowReader};
-use super::{truncate_raw, ColumnNames, Format, InputKind, Reject};
+use super::{ColumnNames, Format, InputKind, Reject};
 use crate::error::InputError;
 
 /// One visit's metadata.
@@ -59,14 +59,7 @@ pub fn read(path: &Path, format: Format, names: &ColumnNames, dates: &DateParser
     while let Some(item) = reader.next_item()? {
         out.records += 1;
         let mut reject_column = |row: u64, column: Option<&str>, raw: &str, reason: String| {
-            out.rejects.push(Reject {
-                input: InputKind::Visits,
-                file: path.to_path_buf(),
-                row: Some(row),
-                column: column.map(str::to_string),
-                raw: truncate_raw(raw),
-                reason,
-            })
+            out.rejects.push(Reject::new(InputKind::Visits, path, Some(row), column, raw, reason))
         };
         let mut reject = |row: u64, raw: &str, reason: String| reject_column(row, None, raw, reason);
         let rec = match item {

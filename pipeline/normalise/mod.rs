@@ -7,7 +7,7 @@ pub mod language;
 pub mod mojibake;
 pub mod text;
 
-pub use text::{normalise, Normalised, Repairs};
+pub use text::{is_blank, normalise, Normalised, Repairs};
 
 use crate::redact::{RedactionCounts, Redactor};
 

@@ -115,6 +115,13 @@ fn clean_and_compose(src: &str, repairs: &mut Repairs) -> String {
     composed
 }
 
+/// Whether [`normalise`] leaves nothing of a text: it holds only whitespace, control and
+/// invisible characters (zero-width spaces, joiners, BOMs, bidirectional marks...). The
+/// same rule as the cleaning, without building the text: comments so empty are rejected.
+pub fn is_blank(raw: &str) -> bool {
+    raw.chars().all(|c| class(c) != Class::Keep)
+}
+
 /// How the cleaning step treats one character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
