@@ -44,14 +44,16 @@
 //!   gmail dot com` and `jean.dupont at gmail.com` are caught, `I shopped at amazon.fr` and
 //!   `I bought it at Orange.fr` are not. Every address is redacted, a shop's generic one
 //!   too: the text cannot tell them apart.
-//! * **Phone**: chains of digit groups joined by single spaces, dots or hyphens, with an
-//!   optional leading `+` or `00`, a parenthesised trunk `(0)` or area code `(415)`.
+//! * **Phone**: chains of digit groups joined by single spaces, dots or hyphens (or two
+//!   spaces), with an optional leading `+`, `(+33)` or `00`, a parenthesised trunk `(0)` or
+//!   area code `(415)`.
 //!   International numbers (`+` or `00`) need a national number whose length fits the
 //!   country code (a table of about forty codes: France 9 digits, UK 9–10, US 10…; other
 //!   codes 6–12 digits and 15 in all, as E.164 allows); a trunk `0` written after the code
 //!   (`+33 06…`) is allowed. National numbers start with `0` and need one of the groupings
 //!   people write: 10 digits for France, Switzerland and Belgian mobiles (`06 12 34 56 78`,
-//!   `0612345678`, `0 800 123 456`, `0800 123 456`, `022 555 12 34`, `0470 12 34 56`), 11
+//!   `0612345678`, `06/12/34/56/78` (slashes only in five pairs: `06/12/2026` is a date),
+//!   `06 12 34 5678`, `0 800 123 456`, `0800 123 456`, `022 555 12 34`, `0470 12 34 56`), 11
 //!   for the UK (`020 7946 0958`, `07700 900123`, `0161 496 0000`), 9 for Belgian landlines
 //!   (`02 555 12 34`); North-American numbers without `+1` only as `(415) 555-0132`,
 //!   `415-555-0132` or `415.555.0132`. Not a phone: digits glued to a letter (`AF1234`,
@@ -68,8 +70,8 @@
 //!   quatre-vingt-dix-huit douze trente-quatre`, `oh seven seven double oh nine…`), unless
 //!   they continue a longer number (`deux trois quatre zéro un…`) or follow an identifier
 //!   cue (`order OH 2 2 7 5 1`).
-//! * **Card**: 13 to 19 digits, compact or in groups of four joined by spaces or hyphens
-//!   (the last group shorter), or Amex/Diners `4-6-5`/`4-6-4`, whose Luhn checksum passes
+//! * **Card**: 13 to 19 digits, compact or in groups of four joined by spaces (one or
+//!   two), hyphens or dots (dots throughout: `4970.1012.3456.7890`) (the last group shorter), or Amex/Diners `4-6-5`/`4-6-4`, whose Luhn checksum passes
 //!   and whose length fits the major industry identifier: `4` (Visa) 13, 16 or 19 digits;
 //!   `34`/`37` (Amex) 15; `30`/`36`/`38`/`39` (Diners) 14–16 or 19; `35` (JCB) 16–19; `2`
 //!   (Mastercard) 16; `5` and `6` 16–19. This keeps most EAN-13 barcodes, SIRET and IMEI
@@ -417,7 +419,7 @@ impl Redactor {
     fn numbers(&self, text: &str, look_alikes: &[(usize, usize)], out: &mut Vec<Span>) {
         let mut groups = Vec::new();
         for chain in self.number_chain.find_iter(text) {
-            let plus = chain.as_str().starts_with('+');
+            let plus = chain.as_str().starts_with('+') || chain.as_str().starts_with("(+");
             groups.clear();
             let mut previous_end = chain.start();
             for g in self.number_group.captures_iter(chain.as_str()) {
@@ -429,7 +431,8 @@ impl Redactor {
                     start,
                     end: chain.start() + whole.end(),
                     digits: digits.as_str(),
-                    paren: g.get(1).is_some(),
+                    // `(+33)` is a country code, read as if written `+33`.
+                    paren: g.get(1).is_some() && !whole.as_str().starts_with("(+"),
                     sep: text[previous_end..start].chars().next(),
                 });
                 previous_end = chain.start() + whole.end();
@@ -800,13 +803,16 @@ fn iban_checksum_ok(iban: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Phone and card numbers
 
-/// Digit groups joined by at most one space, dot or hyphen, with an optional leading `+`
-/// and parenthesised groups (`(0)`, `(415)`).
-const NUMBER_CHAIN: &str =
-    concat!(r"(?:\+[ \x{A0}]?)?(?:\([0-9]{1,4}\)|[0-9]+)", r"(?:[ .\-\x{A0}\x{202F}]?(?:\([0-9]{1,4}\)|[0-9]+))*",);
+/// Digit groups joined by at most one space, dot, hyphen or slash, or by two spaces,
+/// with an optional leading `+` and parenthesised groups (`(0)`, `(415)`, `(+33)`).
+const NUMBER_CHAIN: &str = concat!(
+    r"(?:\+[ \x{A0}]?)?(?:\(\+?[0-9]{1,4}\)|[0-9]+)",
+    r"(?:(?:[ .\-/\x{A0}\x{202F}]|  )?(?:\(\+?[0-9]{1,4}\)|[0-9]+))*",
+);
 
-/// One group of a chain: parenthesised digits (1) or digits (2).
-const NUMBER_GROUP: &str = r"\(([0-9]{1,4})\)|([0-9]+)";
+/// One group of a chain: parenthesised digits (1), a leading `+` in the parentheses
+/// marking a country code (`(+33)`), or digits (2).
+const NUMBER_GROUP: &str = r"\(\+?([0-9]{1,4})\)|([0-9]+)";
 
 /// The most groups a phone or card number is written in.
 const MAX_NUMBER_GROUPS: usize = 8;
@@ -893,7 +899,12 @@ fn is_card(window: &[Group<'_>], digits: &str) -> bool {
         [init @ .., last] => init.len() >= 2 && init.iter().all(|&s| s == 4) && *last <= 4,
         [] => false,
     };
-    if !grouped || window.iter().skip(1).any(|g| !matches!(g.sep, Some(' ' | '-' | '\u{A0}' | '\u{202F}'))) {
+    if !grouped || window.iter().skip(1).any(|g| !matches!(g.sep, Some(' ' | '-' | '.' | '\u{A0}' | '\u{202F}'))) {
+        return false;
+    }
+    // Dots only throughout (`4970.1012.3456.7890`): a dot next to another separator is
+    // a decimal or a version.
+    if window.len() > 1 && window.iter().skip(1).any(|g| g.sep == Some('.')) && !window.iter().skip(1).all(|g| g.sep == Some('.')) {
         return false;
     }
     let b = digits.as_bytes();
@@ -911,6 +922,13 @@ fn is_card(window: &[Group<'_>], digits: &str) -> bool {
 
 /// A phone number, international (leading `+` or `00`) or national.
 fn is_phone(window: &[Group<'_>], digits: &str, plus: bool) -> bool {
+    // Slashes only in the French `06/12/71/14/71`, between every pair of digits: dates
+    // (`06/12/2026`, `06/12/26`) have other groupings.
+    let slashes = window.iter().skip(1).filter(|g| g.sep == Some('/')).count();
+    if slashes > 0 {
+        let sizes_ok = window.iter().all(|g| g.digits.len() == 2 && !g.paren);
+        return !plus && slashes == window.len() - 1 && window.len() == 5 && sizes_ok && national_phone(window, digits);
+    }
     if plus || (!window[0].paren && window[0].digits.starts_with("00")) {
         international_phone(window, plus)
     } else {
@@ -989,7 +1007,7 @@ fn national_phone(window: &[Group<'_>], digits: &str) -> bool {
         return false;
     }
     const FR_CH_BE_10: &[&[usize]] =
-        &[&[10], &[2, 2, 2, 2, 2], &[1, 3, 3, 3], &[4, 3, 3], &[4, 2, 2, 2], &[3, 3, 2, 2], &[2, 4, 4]];
+        &[&[10], &[2, 2, 2, 2, 2], &[1, 3, 3, 3], &[4, 3, 3], &[4, 2, 2, 2], &[3, 3, 2, 2], &[2, 4, 4], &[2, 2, 2, 4]];
     const UK_11: &[&[usize]] = &[&[11], &[3, 4, 4], &[5, 6], &[4, 3, 4], &[5, 3, 3], &[4, 7], &[3, 8]];
     const BE_9: &[&[usize]] = &[&[2, 3, 2, 2], &[3, 2, 2, 2]];
     let patterns = match digits.len() {
