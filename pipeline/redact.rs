@@ -317,6 +317,69 @@ impl Redactor {
         (out, counts)
     }
 
+    /// Redacts a transcript's speaker label: the text rules, then every run of capitalised
+    /// words that are not role or common words (`Ludivine Castagnier` → `[NAME]`, `Agent
+    /// Julie` → `Agent [NAME]`, `Marie de Villiers` → `[NAME]`). Role labels (`Client`,
+    /// `Conseillère`, `Agent`, `SPEAKER_00`, `Speaker A`, `Intervenant 2`) stay: a label is a
+    /// name by its position, no cue is needed.
+    pub fn redact_speaker(&self, label: &str) -> (String, RedactionCounts) {
+        let (text, mut counts) = self.redact(label);
+        let mut words: Vec<(usize, usize)> = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            match (c.is_whitespace(), start) {
+                (true, Some(s)) => {
+                    words.push((s, i));
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            words.push((s, text.len()));
+        }
+        let is_name = |w: &str| {
+            let mut chars = w.chars();
+            chars.next().is_some_and(char::is_uppercase)
+                && w.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+                && !is_not_a_name(w)
+                && !SPEAKER_ROLES.split(' ').any(|r| r == w.to_lowercase())
+        };
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        let mut k = 0;
+        while k < words.len() {
+            if !is_name(&text[words[k].0..words[k].1]) {
+                k += 1;
+                continue;
+            }
+            // The run of names, with the particles inside it.
+            let mut end = k;
+            let mut j = k + 1;
+            while j < words.len() {
+                let w = &text[words[j].0..words[j].1];
+                if is_name(w) {
+                    end = j;
+                } else if !is_particle(w) {
+                    break;
+                }
+                j += 1;
+            }
+            out.push_str(&text[last..words[k].0]);
+            out.push_str(PiiKind::Name.placeholder());
+            counts.increment(PiiKind::Name);
+            last = words[end].1;
+            k = end + 1;
+        }
+        if last == 0 {
+            return (text, counts);
+        }
+        out.push_str(&text[last..]);
+        (out, counts)
+    }
+
     /// The spans to redact, in text order, not overlapping.
     fn spans(&self, text: &str) -> Vec<Span> {
         let mut found = Vec::new();
@@ -1389,6 +1452,14 @@ const ROLES: &str = "message réponse retour appel mail courrier lettre email no
     department direction serveur serveuse pharmacien pharmacienne opérateur opératrice interlocuteur \
     interlocutrice employé employée sales assistant assistante expert experte conseil conseils";
 
+/// Speaker labels of transcripts that name a role, not a person (with [`ROLES`]):
+/// `Intervenant`, `Shopper`, `Bot`…
+const SPEAKER_ROLES: &str = "speaker intervenant intervenante locuteur locutrice shopper caller appelant \
+    appelante visiteur visiteuse acheteur acheteuse mystère mystery enquêteur enquêtrice bot robot chatbot \
+    virtuel virtuelle virtual système system inconnu inconnue unknown user utilisateur utilisatrice \
+    interviewer interviewee guest host moderator modérateur modératrice ia ai voix voice répondeur vocal \
+    operator représentant représentante rep caller customer agent staff homme femme";
+
 /// Days, months and holidays (months that are also first names are left out).
 const CALENDAR: &str =
     "lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mai juin juillet août septembre \
@@ -1642,6 +1713,23 @@ mod tests {
         assert_eq!(redact("Bonjour Julie à votre écoute"), "Bonjour [NAME] à votre écoute");
         assert_eq!(redact("Mme Martin Lundi"), "Mme [NAME] Lundi");
         assert_eq!(redact("je suis Marie-Ève"), "je suis [NAME]");
+    }
+
+    #[test]
+    fn speaker_labels_that_are_names() {
+        let speaker = |label: &str| REDACTOR.redact_speaker(label).0;
+        assert_eq!(speaker("Ludivine Castagnier"), "[NAME]");
+        assert_eq!(speaker("Julie"), "[NAME]");
+        assert_eq!(speaker("Agent Julie"), "Agent [NAME]");
+        assert_eq!(speaker("Marie de Villiers"), "[NAME]");
+        assert_eq!(speaker("Julie (conseillère)"), "[NAME] (conseillère)");
+        assert_eq!(REDACTOR.redact_speaker("Karim Benali").1.name, 1);
+        for role in [
+            "Client", "Conseiller", "Conseillère", "SPEAKER_00", "Agent", "Speaker A", "Intervenant 2", "shopper",
+            "staff", "Vendeuse", "CLIENT", "Service client", "", "Speaker B", "Bot",
+        ] {
+            assert_eq!(speaker(role), role);
+        }
     }
 
     #[test]

@@ -206,8 +206,16 @@ impl TextPipeline<'_> {
 
     /// The same for each turn of a transcript; the language is the input's or detected on
     /// the whole conversation. [`Self::classify_transcripts`] fills in the predictions.
-    pub fn transcript(&self, transcript: Transcript) -> (ProcessedTranscript, RedactionCounts) {
+    pub fn transcript(&self, mut transcript: Transcript) -> (ProcessedTranscript, RedactionCounts) {
         let mut counts = RedactionCounts::default();
+        // Speaker labels may be the names of the people speaking; roles are already set.
+        if let Some(r) = self.redactor {
+            for turn in &mut transcript.turns {
+                let (speaker, c) = r.redact_speaker(&turn.speaker);
+                counts.add(&c);
+                turn.speaker = speaker;
+            }
+        }
         let turns: Vec<ProcessedTurn> = transcript
             .turns
             .iter()
