@@ -42,7 +42,9 @@
 //!   that looks like an address (it holds `.`, `_`, `-`, `+` or a digit) or a webmail
 //!   domain (`gmail`, `hotmail`, `orange`…), or a plain dot and both. So `jean.dupont at
 //!   gmail dot com` and `jean.dupont at gmail.com` are caught, `I shopped at amazon.fr` and
-//!   `I bought it at Orange.fr` are not. Every address is redacted, a shop's generic one
+//!   `I bought it at Orange.fr` are not. Read out without a top-level domain, an address
+//!   needs a webmail domain and ` arobase ` or a dot spelt out in the local part (`jean
+//!   arobase orange`, `jean point dupont at gmail`). Every address is redacted, a shop's generic one
 //!   too: the text cannot tell them apart.
 //! * **Phone**: chains of digit groups joined by single spaces, dots or hyphens (or two
 //!   spaces), with an optional leading `+`, `(+33)` or `00`, a parenthesised trunk `(0)` or
@@ -88,10 +90,15 @@
 //!   stays, only the name becomes `[NAME]` (`Madame Dupont` → `Madame [NAME]`). Cues:
 //!   * titles: `Madame`, `Monsieur`, `Mademoiselle`, `Docteur`, `Professeur`, `Maître`,
 //!     `Miss`, `Doctor`, and with or without the dot of the abbreviation `Mme`, `Mlle`,
-//!     `Mr`, `Mrs`, `Ms`, `Dr`, `Prof`; `M.` only with its dot;
+//!     `Mr`, `Mrs`, `Ms`, `Dr`, `Prof`; `M.`, and `M` without its dot but not after a
+//!     size (`taille M Noir`); a lowercase title before a lowercase word that is not a
+//!     frequent word (`madame durand`, `mme petit`; not `madame est partie`, `monsieur le
+//!     directeur`); a short list of brands written as a title and a word is kept
+//!     (`Dr. Martens`, `Mr. Bricolage`, `Monsieur Propre`: [`TITLE_BRANDS`]);
 //!   * introductions: `je m'appelle`, `je me nomme`, `je suis`, `moi c'est`, `mon (pré)nom
-//!     est`, `my name is`, `my name's`; `I'm`/`I am` only after a greeting (`Hi, I'm
-//!     Sarah`, `Good morning, I'm Priya`, `Bonjour, I am…`);
+//!     est`, `my name is`, `my name's`; `I'm`/`I am` after a greeting in any case (`hi,
+//!     i'm Sarah`), otherwise with a capital `I` (`I'm Jordan`; not `I'm sorry`, `I'm Very
+//!     disappointed`);
 //!   * a name given by someone else: `s'appelle`, `s'appelait`, `prénommé(e)`, `nommé(e)`,
 //!     `named`, `whose name is`, `dont le prénom est`;
 //!   * bookings: `au nom de Girard`, `sous le nom de`, `under the name of Jones`, and
@@ -109,7 +116,8 @@
 //!     any noun, `Vitrine de la boutique sale`), `Karim a rejoint la conversation`, `Sophie
 //!     has joined the chat`;
 //!   * a staff role after a determiner: `la vendeuse Julie`, `votre conseillère Sophie`,
-//!     `l'agent Karim`, `the manager Karen`, `our waiter Lucas`.
+//!     `l'agent Karim`, `the manager Karen`, `our waiter Lucas`, and in apposition: `the
+//!     agent, Kevin,`, `la conseillère, Sophie,`, `le vendeur (Mathieu)`.
 //!
 //!   A word that is not a name stops the rule: lowercase words (`Monsieur le directeur`,
 //!   `Madame la conseillère`, `je suis déçue`), function words and roles (`Monsieur Le
@@ -125,7 +133,8 @@
 //!
 //! * Names without a cue (`Sophie était très aimable`), names in lowercase (`je m'appelle
 //!   sophie`), after a greeting only (`Merci Julie`, `Bonjour Karim`), speaker labels of
-//!   transcripts (`Karim : Bonjour`), `I'm X` without a greeting before it, and names in
+//!   transcripts inside the text (`Karim : Bonjour`; the `speaker` field is redacted by
+//!   [`Redactor::redact_speaker`]), and names in
 //!   scripts other than Latin: telling a name from a capitalised word needs a model, and
 //!   these rules prefer a missed name to a redacted word in the dashboards. The other way
 //!   round, a brand written after a title or a role that is not in the short brand list is
@@ -253,12 +262,14 @@ impl RedactionCounts {
 pub struct Redactor {
     email: Regex,
     email_obfuscated: Regex,
+    email_spoken: Regex,
     iban: Regex,
     number_chain: Regex,
     number_group: Regex,
     id_cue: Regex,
     spelt_number: Regex,
     spelt_name: Regex,
+    lower_title: Regex,
     /// Name cues that come before the name, then those that come after it: two automata
     /// rather than one, each small enough for the lazy DFA's default cache.
     names: [NamePatterns; 2],
@@ -284,12 +295,14 @@ impl Redactor {
         Redactor {
             email: compile(EMAIL),
             email_obfuscated: compile(EMAIL_OBFUSCATED),
+            email_spoken: compile(EMAIL_SPOKEN),
             iban: compile(IBAN),
             number_chain: compile(NUMBER_CHAIN),
             number_group: compile(NUMBER_GROUP),
             id_cue: compile(ID_CUE),
             spelt_number: compile(SPELT_NUMBER),
             spelt_name: compile(&SPELT_NAME.replace("{U}", UPPER)),
+            lower_title: compile(LOWER_TITLE),
             names: [NamePatterns::new(NAME_CUES_LEADING, false), NamePatterns::new(NAME_CUES_TRAILING, true)],
         }
     }
@@ -389,6 +402,7 @@ impl Redactor {
         }
         if may_hold_obfuscated_email(text) {
             self.obfuscated_emails(text, &mut found);
+            self.spoken_emails(text, &mut found);
         }
         if has_digit {
             let mut look_alikes = Vec::new();
@@ -397,6 +411,9 @@ impl Redactor {
         }
         if ["zéro", "zero", "oh"].iter().any(|word| contains_ignore_ascii_case(text, word)) {
             self.spelt_numbers(text, &mut found);
+        }
+        if ["madame", "monsieur", "mademoiselle", "mme", "mlle"].iter().any(|t| text.contains(t)) {
+            self.lowercase_titled_names(text, &mut found);
         }
         if text.chars().any(char::is_uppercase) {
             self.names(text, &mut found);
@@ -452,6 +469,23 @@ impl Redactor {
                 if start < local.end() {
                     out.push(Span { start, end: whole.end(), kind: PiiKind::Email });
                 }
+            }
+        }
+    }
+
+    /// Addresses read out without their top-level domain: `jean point dupont at gmail`,
+    /// `jean arobase orange`. The English ` at ` needs a dot spelt out in the local part.
+    fn spoken_emails(&self, text: &str, out: &mut Vec<Span>) {
+        for caps in self.email_spoken.captures_iter(text) {
+            let (Some(whole), Some(local), Some(at)) = (caps.get(0), caps.get(1), caps.get(2)) else {
+                continue;
+            };
+            let spelt_dot = local.as_str().contains(' ');
+            if boundary_before(text, whole.start())
+                && boundary_after(text, whole.end())
+                && (spelt_dot || at.as_str().eq_ignore_ascii_case("arobase"))
+            {
+                out.push(Span { start: whole.start(), end: whole.end(), kind: PiiKind::Email });
             }
         }
     }
@@ -578,6 +612,29 @@ impl Redactor {
         }
     }
 
+    /// Names in lowercase after a lowercase title: `madame durand`, not `madame est
+    /// partie` nor `monsieur le directeur`.
+    fn lowercase_titled_names(&self, text: &str, out: &mut Vec<Span>) {
+        for caps in self.lower_title.captures_iter(text) {
+            let (Some(whole), Some(name)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
+            let word = name.as_str();
+            let after = char_after(text, name.end());
+            if !boundary_before(text, whole.start())
+                || !boundary_after(text, name.end())
+                || matches!(after, Some('\'' | '’'))
+                || word.chars().count() < 3
+                || is_not_a_name(word)
+                || is_particle(word)
+                || AFTER_LOWER_TITLE.split_whitespace().any(|w| w == word)
+            {
+                continue;
+            }
+            out.push(Span { start: name.start(), end: name.end(), kind: PiiKind::Name });
+        }
+    }
+
     /// Names spelt letter by letter: `B-E-N-A-L-I`.
     fn spelt_names(&self, text: &str, out: &mut Vec<Span>) {
         for m in self.spelt_name.find_iter(text) {
@@ -605,6 +662,7 @@ impl Redactor {
                 if (text[start..].starts_with(is_word_char) && !boundary_before(text, start))
                     || !boundary_after(text, name_end)
                     || (cue == NameCue::Under && !follows_a_booking(text, start))
+                    || (cue == NameCue::Title && title_not_a_name(text, start, name_start, name_end))
                 {
                     continue;
                 }
@@ -754,6 +812,13 @@ const EMAIL_OBFUSCATED: &str = concat!(
     r"([\p{L}\p{N}\-]+(?:( ?(?:\.|\[dot\]|\(dot\)|\{dot\}|\[point\]|\(point\)) ?| dot | point )[\p{L}\p{N}\-]+)*)",
     r"( ?(?:\.|\[dot\]|\(dot\)|\{dot\}|\[point\]|\(point\)) ?| dot | point )",
     r"(com|fr|net|org|eu|be|ch|ca|uk|de|es|it|io|info|biz|lu|mc|nl|pt|ie|me|co)",
+);
+
+/// An address read out without its top-level domain: a local part (1) with dots maybe
+/// spelt out, ` at ` or ` arobase ` (2), and a webmail domain.
+const EMAIL_SPOKEN: &str = concat!(
+    r"(?i)([\p{L}\p{N}._\-]+(?: (?:dot|point) [\p{L}\p{N}._\-]+)*) (at|arobase) ",
+    r"(?:gmail|googlemail|hotmail|outlook|live|yahoo|icloud|orange|wanadoo|free|sfr|laposte|gmx|protonmail)",
 );
 
 /// Whether the text may hold an obfuscated address (an at spelt out or in brackets).
@@ -967,7 +1032,10 @@ fn is_card(window: &[Group<'_>], digits: &str) -> bool {
     }
     // Dots only throughout (`4970.1012.3456.7890`): a dot next to another separator is
     // a decimal or a version.
-    if window.len() > 1 && window.iter().skip(1).any(|g| g.sep == Some('.')) && !window.iter().skip(1).all(|g| g.sep == Some('.')) {
+    if window.len() > 1
+        && window.iter().skip(1).any(|g| g.sep == Some('.'))
+        && !window.iter().skip(1).all(|g| g.sep == Some('.'))
+    {
         return false;
     }
     let b = digits.as_bytes();
@@ -1173,6 +1241,61 @@ impl NamePatterns {
     }
 }
 
+/// Brands written as a title and a word, compared in lowercase without the title's dot:
+/// after these titles, these words are not redacted (`Dr. Martens`, `Mr. Bricolage`),
+/// while the word after another title still is (`Madame Martens`).
+const TITLE_BRANDS: &[&str] = &[
+    "dr martens",
+    "dr pepper",
+    "dr oetker",
+    "dr scholl",
+    "docteur scholl",
+    "m bricolage",
+    "mr bricolage",
+    "monsieur bricolage",
+    "mr muscle",
+    "monsieur muscle",
+    "mr propre",
+    "monsieur propre",
+    "madame figaro",
+    "mr freeze",
+    "mister freeze",
+    "monsieur meuble",
+    "mr meuble",
+    "monsieur cuisine",
+    "mr cuisine",
+];
+
+/// A title and the first word after it that are a brand ([`TITLE_BRANDS`]), or a bare `M`
+/// that is a size (`taille M Noir`, `size M Blue`).
+fn title_not_a_name(text: &str, start: usize, name_start: usize, name_end: usize) -> bool {
+    let title = text[start..name_start].trim().trim_end_matches('.').to_lowercase();
+    let first = text[name_start..name_end].split_whitespace().next().unwrap_or("").to_lowercase();
+    let pair = format!("{title} {first}");
+    if TITLE_BRANDS.contains(&pair.as_str()) {
+        return true;
+    }
+    if title == "m" && !text[start..name_start].contains('.') {
+        let previous = text[..start].trim_end().rsplit(|c: char| !c.is_alphabetic()).next().unwrap_or("");
+        return ["taille", "size", "en", "in", "un", "une", "a", "du", "the"]
+            .contains(&previous.to_lowercase().as_str());
+    }
+    false
+}
+
+/// A lowercase title then a lowercase word: `madame durand`, `mme petit`.
+const LOWER_TITLE: &str = r"(?-u:\b)(?:madame|monsieur|mademoiselle|mme|mlle)\.?[ \t\x{A0}]+([a-zà-ÿ]+(?:-[a-zà-ÿ]+)?)";
+
+/// Lowercase words that follow a lowercase title and are not names: verbs and other
+/// frequent words (`madame est partie`, `monsieur nous a dit`), with [`NOT_NAMES`].
+const AFTER_LOWER_TITLE: &str = "est était a avait aura sera fut reste restait semble semblait \
+    vient venait fait faisait dit disait parle parlait répond répondait explique expliquait part partait \
+    revient revenait arrive arrivait peut pouvait doit devait va allait veut voulait sait savait voit \
+    voyait prend prenait met mettait cherche cherchait nous vous me te lui leur qui que dont ne se y en \
+    ou et mais donc car ni si est-ce était-il votre vos notre nos mon ton son ses madame monsieur \
+    mademoiselle bonjour bonsoir merci svp stp aussi encore toujours jamais souvent puis alors ensuite \
+    rapidement gentiment poliment sèchement";
+
 /// Whether a booking word comes in the 60 bytes before `start`, in the same sentence.
 fn follows_a_booking(text: &str, start: usize) -> bool {
     let from = ceil_char_boundary(text, start.saturating_sub(60));
@@ -1233,6 +1356,8 @@ const NAME_CUES_LEADING: &[(NameCue, &str)] = &[
         ),
     ),
     (NameCue::Title, r"(?-u:\b)M\.{H}*({NAME_T})"),
+    // `M Lambert`, without the dot: not after a size (`taille M Noir`), checked in code.
+    (NameCue::Title, r"(?-u:\b)M{H}+({NAME_T})"),
     // Introductions.
     (
         NameCue::After,
@@ -1259,7 +1384,10 @@ const NAME_CUES_LEADING: &[(NameCue, &str)] = &[
             r"){H}+({NAME})",
         ),
     ),
-    // `I'm` only after a greeting.
+    // `I'm Jordan`, `I am Priya`: a capital `I`, and a capitalised word that is no
+    // adjective or state (`I'm Very disappointed`, `I'm British`).
+    (NameCue::After, r"(?-u:\b)I(?:{Q}m|{H}+am){H}+({NAME})"),
+    // `I'm` after a greeting, any case.
     (
         NameCue::After,
         concat!(
@@ -1329,7 +1457,8 @@ const NAME_CUES_LEADING: &[(NameCue, &str)] = &[
             r"|livreu(?:r|se)|agent|advisor|adviser|cashier|representative|rep|assistant|manager",
             r"|responsable|g[ée]rante?|serveu(?:r|se)|waiter|waitress|employ[ée]e?",
             r"|pharmacien(?:ne)?|op[ée]rat(?:eur|rice)|interlocut(?:eur|rice))",
-            r"{H}+({NAME})",
+            // `the agent Kevin`, `the agent, Kevin,`, `le vendeur (Mathieu)`.
+            r"(?:{H}+|{H}*,{H}*|{H}*\({H}*)({NAME})",
         ),
     ),
 ];
@@ -1725,8 +1854,21 @@ mod tests {
         assert_eq!(speaker("Julie (conseillère)"), "[NAME] (conseillère)");
         assert_eq!(REDACTOR.redact_speaker("Karim Benali").1.name, 1);
         for role in [
-            "Client", "Conseiller", "Conseillère", "SPEAKER_00", "Agent", "Speaker A", "Intervenant 2", "shopper",
-            "staff", "Vendeuse", "CLIENT", "Service client", "", "Speaker B", "Bot",
+            "Client",
+            "Conseiller",
+            "Conseillère",
+            "SPEAKER_00",
+            "Agent",
+            "Speaker A",
+            "Intervenant 2",
+            "shopper",
+            "staff",
+            "Vendeuse",
+            "CLIENT",
+            "Service client",
+            "",
+            "Speaker B",
+            "Bot",
         ] {
             assert_eq!(speaker(role), role);
         }
