@@ -42,16 +42,20 @@
 //!   that looks like an address (it holds `.`, `_`, `-`, `+` or a digit) or a webmail
 //!   domain (`gmail`, `hotmail`, `orange`…), or a plain dot and both. So `jean.dupont at
 //!   gmail dot com` and `jean.dupont at gmail.com` are caught, `I shopped at amazon.fr` and
-//!   `I bought it at Orange.fr` are not. Every address is redacted, a shop's generic one
+//!   `I bought it at Orange.fr` are not. Read out without a top-level domain, an address
+//!   needs a webmail domain and ` arobase ` or a dot spelt out in the local part (`jean
+//!   arobase orange`, `jean point dupont at gmail`). Every address is redacted, a shop's generic one
 //!   too: the text cannot tell them apart.
-//! * **Phone**: chains of digit groups joined by single spaces, dots or hyphens, with an
-//!   optional leading `+` or `00`, a parenthesised trunk `(0)` or area code `(415)`.
+//! * **Phone**: chains of digit groups joined by single spaces, dots or hyphens (or two
+//!   spaces), with an optional leading `+`, `(+33)` or `00`, a parenthesised trunk `(0)` or
+//!   area code `(415)`.
 //!   International numbers (`+` or `00`) need a national number whose length fits the
 //!   country code (a table of about forty codes: France 9 digits, UK 9–10, US 10…; other
 //!   codes 6–12 digits and 15 in all, as E.164 allows); a trunk `0` written after the code
 //!   (`+33 06…`) is allowed. National numbers start with `0` and need one of the groupings
 //!   people write: 10 digits for France, Switzerland and Belgian mobiles (`06 12 34 56 78`,
-//!   `0612345678`, `0 800 123 456`, `0800 123 456`, `022 555 12 34`, `0470 12 34 56`), 11
+//!   `0612345678`, `06/12/34/56/78` (slashes only in five pairs: `06/12/2026` is a date),
+//!   `06 12 34 5678`, `0 800 123 456`, `0800 123 456`, `022 555 12 34`, `0470 12 34 56`), 11
 //!   for the UK (`020 7946 0958`, `07700 900123`, `0161 496 0000`), 9 for Belgian landlines
 //!   (`02 555 12 34`); North-American numbers without `+1` only as `(415) 555-0132`,
 //!   `415-555-0132` or `415.555.0132`. Not a phone: digits glued to a letter (`AF1234`,
@@ -68,8 +72,8 @@
 //!   quatre-vingt-dix-huit douze trente-quatre`, `oh seven seven double oh nine…`), unless
 //!   they continue a longer number (`deux trois quatre zéro un…`) or follow an identifier
 //!   cue (`order OH 2 2 7 5 1`).
-//! * **Card**: 13 to 19 digits, compact or in groups of four joined by spaces or hyphens
-//!   (the last group shorter), or Amex/Diners `4-6-5`/`4-6-4`, whose Luhn checksum passes
+//! * **Card**: 13 to 19 digits, compact or in groups of four joined by spaces (one or
+//!   two), hyphens or dots (dots throughout: `4970.1012.3456.7890`) (the last group shorter), or Amex/Diners `4-6-5`/`4-6-4`, whose Luhn checksum passes
 //!   and whose length fits the major industry identifier: `4` (Visa) 13, 16 or 19 digits;
 //!   `34`/`37` (Amex) 15; `30`/`36`/`38`/`39` (Diners) 14–16 or 19; `35` (JCB) 16–19; `2`
 //!   (Mastercard) 16; `5` and `6` 16–19. This keeps most EAN-13 barcodes, SIRET and IMEI
@@ -86,10 +90,15 @@
 //!   stays, only the name becomes `[NAME]` (`Madame Dupont` → `Madame [NAME]`). Cues:
 //!   * titles: `Madame`, `Monsieur`, `Mademoiselle`, `Docteur`, `Professeur`, `Maître`,
 //!     `Miss`, `Doctor`, and with or without the dot of the abbreviation `Mme`, `Mlle`,
-//!     `Mr`, `Mrs`, `Ms`, `Dr`, `Prof`; `M.` only with its dot;
+//!     `Mr`, `Mrs`, `Ms`, `Dr`, `Prof`; `M.`, and `M` without its dot but not after a
+//!     size (`taille M Noir`); a lowercase title before a lowercase word that is not a
+//!     frequent word (`madame durand`, `mme petit`; not `madame est partie`, `monsieur le
+//!     directeur`); a short list of brands written as a title and a word is kept
+//!     (`Dr. Martens`, `Mr. Bricolage`, `Monsieur Propre`: [`TITLE_BRANDS`]);
 //!   * introductions: `je m'appelle`, `je me nomme`, `je suis`, `moi c'est`, `mon (pré)nom
-//!     est`, `my name is`, `my name's`; `I'm`/`I am` only after a greeting (`Hi, I'm
-//!     Sarah`, `Good morning, I'm Priya`, `Bonjour, I am…`);
+//!     est`, `my name is`, `my name's`; `I'm`/`I am` after a greeting in any case (`hi,
+//!     i'm Sarah`), otherwise with a capital `I` (`I'm Jordan`; not `I'm sorry`, `I'm Very
+//!     disappointed`);
 //!   * a name given by someone else: `s'appelle`, `s'appelait`, `prénommé(e)`, `nommé(e)`,
 //!     `named`, `whose name is`, `dont le prénom est`;
 //!   * bookings: `au nom de Girard`, `sous le nom de`, `under the name of Jones`, and
@@ -107,7 +116,8 @@
 //!     any noun, `Vitrine de la boutique sale`), `Karim a rejoint la conversation`, `Sophie
 //!     has joined the chat`;
 //!   * a staff role after a determiner: `la vendeuse Julie`, `votre conseillère Sophie`,
-//!     `l'agent Karim`, `the manager Karen`, `our waiter Lucas`.
+//!     `l'agent Karim`, `the manager Karen`, `our waiter Lucas`, and in apposition: `the
+//!     agent, Kevin,`, `la conseillère, Sophie,`, `le vendeur (Mathieu)`.
 //!
 //!   A word that is not a name stops the rule: lowercase words (`Monsieur le directeur`,
 //!   `Madame la conseillère`, `je suis déçue`), function words and roles (`Monsieur Le
@@ -123,7 +133,8 @@
 //!
 //! * Names without a cue (`Sophie était très aimable`), names in lowercase (`je m'appelle
 //!   sophie`), after a greeting only (`Merci Julie`, `Bonjour Karim`), speaker labels of
-//!   transcripts (`Karim : Bonjour`), `I'm X` without a greeting before it, and names in
+//!   transcripts inside the text (`Karim : Bonjour`; the `speaker` field is redacted by
+//!   [`Redactor::redact_speaker`]), and names in
 //!   scripts other than Latin: telling a name from a capitalised word needs a model, and
 //!   these rules prefer a missed name to a redacted word in the dashboards. The other way
 //!   round, a brand written after a title or a role that is not in the short brand list is
@@ -251,12 +262,14 @@ impl RedactionCounts {
 pub struct Redactor {
     email: Regex,
     email_obfuscated: Regex,
+    email_spoken: Regex,
     iban: Regex,
     number_chain: Regex,
     number_group: Regex,
     id_cue: Regex,
     spelt_number: Regex,
     spelt_name: Regex,
+    lower_title: Regex,
     /// Name cues that come before the name, then those that come after it: two automata
     /// rather than one, each small enough for the lazy DFA's default cache.
     names: [NamePatterns; 2],
@@ -282,12 +295,14 @@ impl Redactor {
         Redactor {
             email: compile(EMAIL),
             email_obfuscated: compile(EMAIL_OBFUSCATED),
+            email_spoken: compile(EMAIL_SPOKEN),
             iban: compile(IBAN),
             number_chain: compile(NUMBER_CHAIN),
             number_group: compile(NUMBER_GROUP),
             id_cue: compile(ID_CUE),
             spelt_number: compile(SPELT_NUMBER),
             spelt_name: compile(&SPELT_NAME.replace("{U}", UPPER)),
+            lower_title: compile(LOWER_TITLE),
             names: [NamePatterns::new(NAME_CUES_LEADING, false), NamePatterns::new(NAME_CUES_TRAILING, true)],
         }
     }
@@ -315,6 +330,69 @@ impl Redactor {
         (out, counts)
     }
 
+    /// Redacts a transcript's speaker label: the text rules, then every run of capitalised
+    /// words that are not role or common words (`Ludivine Castagnier` → `[NAME]`, `Agent
+    /// Julie` → `Agent [NAME]`, `Marie de Villiers` → `[NAME]`). Role labels (`Client`,
+    /// `Conseillère`, `Agent`, `SPEAKER_00`, `Speaker A`, `Intervenant 2`) stay: a label is a
+    /// name by its position, no cue is needed.
+    pub fn redact_speaker(&self, label: &str) -> (String, RedactionCounts) {
+        let (text, mut counts) = self.redact(label);
+        let mut words: Vec<(usize, usize)> = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            match (c.is_whitespace(), start) {
+                (true, Some(s)) => {
+                    words.push((s, i));
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            words.push((s, text.len()));
+        }
+        let is_name = |w: &str| {
+            let mut chars = w.chars();
+            chars.next().is_some_and(char::is_uppercase)
+                && w.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+                && !is_not_a_name(w)
+                && !SPEAKER_ROLES.split(' ').any(|r| r == w.to_lowercase())
+        };
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        let mut k = 0;
+        while k < words.len() {
+            if !is_name(&text[words[k].0..words[k].1]) {
+                k += 1;
+                continue;
+            }
+            // The run of names, with the particles inside it.
+            let mut end = k;
+            let mut j = k + 1;
+            while j < words.len() {
+                let w = &text[words[j].0..words[j].1];
+                if is_name(w) {
+                    end = j;
+                } else if !is_particle(w) {
+                    break;
+                }
+                j += 1;
+            }
+            out.push_str(&text[last..words[k].0]);
+            out.push_str(PiiKind::Name.placeholder());
+            counts.increment(PiiKind::Name);
+            last = words[end].1;
+            k = end + 1;
+        }
+        if last == 0 {
+            return (text, counts);
+        }
+        out.push_str(&text[last..]);
+        (out, counts)
+    }
+
     /// The spans to redact, in text order, not overlapping.
     fn spans(&self, text: &str) -> Vec<Span> {
         let mut found = Vec::new();
@@ -324,6 +402,7 @@ impl Redactor {
         }
         if may_hold_obfuscated_email(text) {
             self.obfuscated_emails(text, &mut found);
+            self.spoken_emails(text, &mut found);
         }
         if has_digit {
             let mut look_alikes = Vec::new();
@@ -332,6 +411,9 @@ impl Redactor {
         }
         if ["zéro", "zero", "oh"].iter().any(|word| contains_ignore_ascii_case(text, word)) {
             self.spelt_numbers(text, &mut found);
+        }
+        if ["madame", "monsieur", "mademoiselle", "mme", "mlle"].iter().any(|t| text.contains(t)) {
+            self.lowercase_titled_names(text, &mut found);
         }
         if text.chars().any(char::is_uppercase) {
             self.names(text, &mut found);
@@ -391,6 +473,23 @@ impl Redactor {
         }
     }
 
+    /// Addresses read out without their top-level domain: `jean point dupont at gmail`,
+    /// `jean arobase orange`. The English ` at ` needs a dot spelt out in the local part.
+    fn spoken_emails(&self, text: &str, out: &mut Vec<Span>) {
+        for caps in self.email_spoken.captures_iter(text) {
+            let (Some(whole), Some(local), Some(at)) = (caps.get(0), caps.get(1), caps.get(2)) else {
+                continue;
+            };
+            let spelt_dot = local.as_str().contains(' ');
+            if boundary_before(text, whole.start())
+                && boundary_after(text, whole.end())
+                && (spelt_dot || at.as_str().eq_ignore_ascii_case("arobase"))
+            {
+                out.push(Span { start: whole.start(), end: whole.end(), kind: PiiKind::Email });
+            }
+        }
+    }
+
     /// Finds IBANs, and records in `look_alikes` the strings that have an IBAN's country
     /// and length but fail its checksum: their digit groups are no phone or card either.
     fn ibans(&self, text: &str, out: &mut Vec<Span>, look_alikes: &mut Vec<(usize, usize)>) {
@@ -417,7 +516,7 @@ impl Redactor {
     fn numbers(&self, text: &str, look_alikes: &[(usize, usize)], out: &mut Vec<Span>) {
         let mut groups = Vec::new();
         for chain in self.number_chain.find_iter(text) {
-            let plus = chain.as_str().starts_with('+');
+            let plus = chain.as_str().starts_with('+') || chain.as_str().starts_with("(+");
             groups.clear();
             let mut previous_end = chain.start();
             for g in self.number_group.captures_iter(chain.as_str()) {
@@ -429,7 +528,8 @@ impl Redactor {
                     start,
                     end: chain.start() + whole.end(),
                     digits: digits.as_str(),
-                    paren: g.get(1).is_some(),
+                    // `(+33)` is a country code, read as if written `+33`.
+                    paren: g.get(1).is_some() && !whole.as_str().starts_with("(+"),
                     sep: text[previous_end..start].chars().next(),
                 });
                 previous_end = chain.start() + whole.end();
@@ -512,6 +612,29 @@ impl Redactor {
         }
     }
 
+    /// Names in lowercase after a lowercase title: `madame durand`, not `madame est
+    /// partie` nor `monsieur le directeur`.
+    fn lowercase_titled_names(&self, text: &str, out: &mut Vec<Span>) {
+        for caps in self.lower_title.captures_iter(text) {
+            let (Some(whole), Some(name)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
+            let word = name.as_str();
+            let after = char_after(text, name.end());
+            if !boundary_before(text, whole.start())
+                || !boundary_after(text, name.end())
+                || matches!(after, Some('\'' | '’'))
+                || word.chars().count() < 3
+                || is_not_a_name(word)
+                || is_particle(word)
+                || AFTER_LOWER_TITLE.split_whitespace().any(|w| w == word)
+            {
+                continue;
+            }
+            out.push(Span { start: name.start(), end: name.end(), kind: PiiKind::Name });
+        }
+    }
+
     /// Names spelt letter by letter: `B-E-N-A-L-I`.
     fn spelt_names(&self, text: &str, out: &mut Vec<Span>) {
         for m in self.spelt_name.find_iter(text) {
@@ -539,6 +662,7 @@ impl Redactor {
                 if (text[start..].starts_with(is_word_char) && !boundary_before(text, start))
                     || !boundary_after(text, name_end)
                     || (cue == NameCue::Under && !follows_a_booking(text, start))
+                    || (cue == NameCue::Title && title_not_a_name(text, start, name_start, name_end))
                 {
                     continue;
                 }
@@ -690,6 +814,13 @@ const EMAIL_OBFUSCATED: &str = concat!(
     r"(com|fr|net|org|eu|be|ch|ca|uk|de|es|it|io|info|biz|lu|mc|nl|pt|ie|me|co)",
 );
 
+/// An address read out without its top-level domain: a local part (1) with dots maybe
+/// spelt out, ` at ` or ` arobase ` (2), and a webmail domain.
+const EMAIL_SPOKEN: &str = concat!(
+    r"(?i)([\p{L}\p{N}._\-]+(?: (?:dot|point) [\p{L}\p{N}._\-]+)*) (at|arobase) ",
+    r"(?:gmail|googlemail|hotmail|outlook|live|yahoo|icloud|orange|wanadoo|free|sfr|laposte|gmx|protonmail)",
+);
+
 /// Whether the text may hold an obfuscated address (an at spelt out or in brackets).
 fn may_hold_obfuscated_email(text: &str) -> bool {
     ["[at]", "(at)", "{at}", "[@]", "(@)", "arobase", " at "]
@@ -800,13 +931,16 @@ fn iban_checksum_ok(iban: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Phone and card numbers
 
-/// Digit groups joined by at most one space, dot or hyphen, with an optional leading `+`
-/// and parenthesised groups (`(0)`, `(415)`).
-const NUMBER_CHAIN: &str =
-    concat!(r"(?:\+[ \x{A0}]?)?(?:\([0-9]{1,4}\)|[0-9]+)", r"(?:[ .\-\x{A0}\x{202F}]?(?:\([0-9]{1,4}\)|[0-9]+))*",);
+/// Digit groups joined by at most one space, dot, hyphen or slash, or by two spaces,
+/// with an optional leading `+` and parenthesised groups (`(0)`, `(415)`, `(+33)`).
+const NUMBER_CHAIN: &str = concat!(
+    r"(?:\+[ \x{A0}]?)?(?:\(\+?[0-9]{1,4}\)|[0-9]+)",
+    r"(?:(?:[ .\-/\x{A0}\x{202F}]|  )?(?:\(\+?[0-9]{1,4}\)|[0-9]+))*",
+);
 
-/// One group of a chain: parenthesised digits (1) or digits (2).
-const NUMBER_GROUP: &str = r"\(([0-9]{1,4})\)|([0-9]+)";
+/// One group of a chain: parenthesised digits (1), a leading `+` in the parentheses
+/// marking a country code (`(+33)`), or digits (2).
+const NUMBER_GROUP: &str = r"\(\+?([0-9]{1,4})\)|([0-9]+)";
 
 /// The most groups a phone or card number is written in.
 const MAX_NUMBER_GROUPS: usize = 8;
@@ -893,7 +1027,15 @@ fn is_card(window: &[Group<'_>], digits: &str) -> bool {
         [init @ .., last] => init.len() >= 2 && init.iter().all(|&s| s == 4) && *last <= 4,
         [] => false,
     };
-    if !grouped || window.iter().skip(1).any(|g| !matches!(g.sep, Some(' ' | '-' | '\u{A0}' | '\u{202F}'))) {
+    if !grouped || window.iter().skip(1).any(|g| !matches!(g.sep, Some(' ' | '-' | '.' | '\u{A0}' | '\u{202F}'))) {
+        return false;
+    }
+    // Dots only throughout (`4970.1012.3456.7890`): a dot next to another separator is
+    // a decimal or a version.
+    if window.len() > 1
+        && window.iter().skip(1).any(|g| g.sep == Some('.'))
+        && !window.iter().skip(1).all(|g| g.sep == Some('.'))
+    {
         return false;
     }
     let b = digits.as_bytes();
@@ -911,6 +1053,13 @@ fn is_card(window: &[Group<'_>], digits: &str) -> bool {
 
 /// A phone number, international (leading `+` or `00`) or national.
 fn is_phone(window: &[Group<'_>], digits: &str, plus: bool) -> bool {
+    // Slashes only in the French `06/12/71/14/71`, between every pair of digits: dates
+    // (`06/12/2026`, `06/12/26`) have other groupings.
+    let slashes = window.iter().skip(1).filter(|g| g.sep == Some('/')).count();
+    if slashes > 0 {
+        let sizes_ok = window.iter().all(|g| g.digits.len() == 2 && !g.paren);
+        return !plus && slashes == window.len() - 1 && window.len() == 5 && sizes_ok && national_phone(window, digits);
+    }
     if plus || (!window[0].paren && window[0].digits.starts_with("00")) {
         international_phone(window, plus)
     } else {
@@ -989,7 +1138,7 @@ fn national_phone(window: &[Group<'_>], digits: &str) -> bool {
         return false;
     }
     const FR_CH_BE_10: &[&[usize]] =
-        &[&[10], &[2, 2, 2, 2, 2], &[1, 3, 3, 3], &[4, 3, 3], &[4, 2, 2, 2], &[3, 3, 2, 2], &[2, 4, 4]];
+        &[&[10], &[2, 2, 2, 2, 2], &[1, 3, 3, 3], &[4, 3, 3], &[4, 2, 2, 2], &[3, 3, 2, 2], &[2, 4, 4], &[2, 2, 2, 4]];
     const UK_11: &[&[usize]] = &[&[11], &[3, 4, 4], &[5, 6], &[4, 3, 4], &[5, 3, 3], &[4, 7], &[3, 8]];
     const BE_9: &[&[usize]] = &[&[2, 3, 2, 2], &[3, 2, 2, 2]];
     let patterns = match digits.len() {
@@ -1092,6 +1241,61 @@ impl NamePatterns {
     }
 }
 
+/// Brands written as a title and a word, compared in lowercase without the title's dot:
+/// after these titles, these words are not redacted (`Dr. Martens`, `Mr. Bricolage`),
+/// while the word after another title still is (`Madame Martens`).
+const TITLE_BRANDS: &[&str] = &[
+    "dr martens",
+    "dr pepper",
+    "dr oetker",
+    "dr scholl",
+    "docteur scholl",
+    "m bricolage",
+    "mr bricolage",
+    "monsieur bricolage",
+    "mr muscle",
+    "monsieur muscle",
+    "mr propre",
+    "monsieur propre",
+    "madame figaro",
+    "mr freeze",
+    "mister freeze",
+    "monsieur meuble",
+    "mr meuble",
+    "monsieur cuisine",
+    "mr cuisine",
+];
+
+/// A title and the first word after it that are a brand ([`TITLE_BRANDS`]), or a bare `M`
+/// that is a size (`taille M Noir`, `size M Blue`).
+fn title_not_a_name(text: &str, start: usize, name_start: usize, name_end: usize) -> bool {
+    let title = text[start..name_start].trim().trim_end_matches('.').to_lowercase();
+    let first = text[name_start..name_end].split_whitespace().next().unwrap_or("").to_lowercase();
+    let pair = format!("{title} {first}");
+    if TITLE_BRANDS.contains(&pair.as_str()) {
+        return true;
+    }
+    if title == "m" && !text[start..name_start].contains('.') {
+        let previous = text[..start].trim_end().rsplit(|c: char| !c.is_alphabetic()).next().unwrap_or("");
+        return ["taille", "size", "en", "in", "un", "une", "a", "du", "the"]
+            .contains(&previous.to_lowercase().as_str());
+    }
+    false
+}
+
+/// A lowercase title then a lowercase word: `madame durand`, `mme petit`.
+const LOWER_TITLE: &str = r"(?-u:\b)(?:madame|monsieur|mademoiselle|mme|mlle)\.?[ \t\x{A0}]+([a-zà-ÿ]+(?:-[a-zà-ÿ]+)?)";
+
+/// Lowercase words that follow a lowercase title and are not names: verbs and other
+/// frequent words (`madame est partie`, `monsieur nous a dit`), with [`NOT_NAMES`].
+const AFTER_LOWER_TITLE: &str = "est était a avait aura sera fut reste restait semble semblait \
+    vient venait fait faisait dit disait parle parlait répond répondait explique expliquait part partait \
+    revient revenait arrive arrivait peut pouvait doit devait va allait veut voulait sait savait voit \
+    voyait prend prenait met mettait cherche cherchait nous vous me te lui leur qui que dont ne se y en \
+    ou et mais donc car ni si est-ce était-il votre vos notre nos mon ton son ses madame monsieur \
+    mademoiselle bonjour bonsoir merci svp stp aussi encore toujours jamais souvent puis alors ensuite \
+    rapidement gentiment poliment sèchement";
+
 /// Whether a booking word comes in the 60 bytes before `start`, in the same sentence.
 fn follows_a_booking(text: &str, start: usize) -> bool {
     let from = ceil_char_boundary(text, start.saturating_sub(60));
@@ -1152,6 +1356,8 @@ const NAME_CUES_LEADING: &[(NameCue, &str)] = &[
         ),
     ),
     (NameCue::Title, r"(?-u:\b)M\.{H}*({NAME_T})"),
+    // `M Lambert`, without the dot: not after a size (`taille M Noir`), checked in code.
+    (NameCue::Title, r"(?-u:\b)M{H}+({NAME_T})"),
     // Introductions.
     (
         NameCue::After,
@@ -1178,7 +1384,10 @@ const NAME_CUES_LEADING: &[(NameCue, &str)] = &[
             r"){H}+({NAME})",
         ),
     ),
-    // `I'm` only after a greeting.
+    // `I'm Jordan`, `I am Priya`: a capital `I`, and a capitalised word that is no
+    // adjective or state (`I'm Very disappointed`, `I'm British`).
+    (NameCue::After, r"(?-u:\b)I(?:{Q}m|{H}+am){H}+({NAME})"),
+    // `I'm` after a greeting, any case.
     (
         NameCue::After,
         concat!(
@@ -1248,7 +1457,8 @@ const NAME_CUES_LEADING: &[(NameCue, &str)] = &[
             r"|livreu(?:r|se)|agent|advisor|adviser|cashier|representative|rep|assistant|manager",
             r"|responsable|g[ée]rante?|serveu(?:r|se)|waiter|waitress|employ[ée]e?",
             r"|pharmacien(?:ne)?|op[ée]rat(?:eur|rice)|interlocut(?:eur|rice))",
-            r"{H}+({NAME})",
+            // `the agent Kevin`, `the agent, Kevin,`, `le vendeur (Mathieu)`.
+            r"(?:{H}+|{H}*,{H}*|{H}*\({H}*)({NAME})",
         ),
     ),
 ];
@@ -1370,6 +1580,14 @@ const ROLES: &str = "message réponse retour appel mail courrier lettre email no
     shop magasin boutique agence accueil sav standard hotline relation centre center département \
     department direction serveur serveuse pharmacien pharmacienne opérateur opératrice interlocuteur \
     interlocutrice employé employée sales assistant assistante expert experte conseil conseils";
+
+/// Speaker labels of transcripts that name a role, not a person (with [`ROLES`]):
+/// `Intervenant`, `Shopper`, `Bot`…
+const SPEAKER_ROLES: &str = "speaker intervenant intervenante locuteur locutrice shopper caller appelant \
+    appelante visiteur visiteuse acheteur acheteuse mystère mystery enquêteur enquêtrice bot robot chatbot \
+    virtuel virtuelle virtual système system inconnu inconnue unknown user utilisateur utilisatrice \
+    interviewer interviewee guest host moderator modérateur modératrice ia ai voix voice répondeur vocal \
+    operator représentant représentante rep caller customer agent staff homme femme";
 
 /// Days, months and holidays (months that are also first names are left out).
 const CALENDAR: &str =
@@ -1624,6 +1842,36 @@ mod tests {
         assert_eq!(redact("Bonjour Julie à votre écoute"), "Bonjour [NAME] à votre écoute");
         assert_eq!(redact("Mme Martin Lundi"), "Mme [NAME] Lundi");
         assert_eq!(redact("je suis Marie-Ève"), "je suis [NAME]");
+    }
+
+    #[test]
+    fn speaker_labels_that_are_names() {
+        let speaker = |label: &str| REDACTOR.redact_speaker(label).0;
+        assert_eq!(speaker("Ludivine Castagnier"), "[NAME]");
+        assert_eq!(speaker("Julie"), "[NAME]");
+        assert_eq!(speaker("Agent Julie"), "Agent [NAME]");
+        assert_eq!(speaker("Marie de Villiers"), "[NAME]");
+        assert_eq!(speaker("Julie (conseillère)"), "[NAME] (conseillère)");
+        assert_eq!(REDACTOR.redact_speaker("Karim Benali").1.name, 1);
+        for role in [
+            "Client",
+            "Conseiller",
+            "Conseillère",
+            "SPEAKER_00",
+            "Agent",
+            "Speaker A",
+            "Intervenant 2",
+            "shopper",
+            "staff",
+            "Vendeuse",
+            "CLIENT",
+            "Service client",
+            "",
+            "Speaker B",
+            "Bot",
+        ] {
+            assert_eq!(speaker(role), role);
+        }
     }
 
     #[test]

@@ -70,3 +70,44 @@ fn redaction_leaves_the_decisions_unchanged() {
         assert!(!["phone", "email", "card", "iban", "name"].contains(&terms.value(i)), "{}", terms.value(i));
     }
 }
+
+/// Recall and false positives per kind on `tests/fixtures/redaction_cases.jsonl`, printed
+/// as a table (`cargo test --test redaction per_kind -- --nocapture`). Per case and kind,
+/// the spans found up to the number expected are hits, the ones expected and not found
+/// misses, and the ones found beyond those expected false positives; a case counts as
+/// exact when its whole redacted text is the expected one. The fixture test in
+/// `pipeline/redact.rs` requires every case to be exact; this one gives the numbers.
+#[test]
+fn per_kind_recall_and_false_positives_on_the_cases() {
+    use irritant::redact::{PiiKind, Redactor};
+    let content = std::fs::read_to_string(fixture("redaction_cases.jsonl")).unwrap();
+    let redactor = Redactor::new();
+    let mut table: Vec<(u32, u32, u32)> = vec![(0, 0, 0); PiiKind::ALL.len()];
+    let (mut cases, mut exact, mut clean, mut clean_kept) = (0, 0, 0, 0);
+    for line in content.lines().filter(|l| !l.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (text, expected) = (case["text"].as_str().unwrap(), case["expected"].as_str().unwrap());
+        let kinds: Vec<&str> = case["kinds"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+        let (got, counts) = redactor.redact(text);
+        cases += 1;
+        exact += u32::from(got == expected);
+        if kinds.is_empty() {
+            clean += 1;
+            clean_kept += u32::from(got == text);
+        }
+        for (i, kind) in PiiKind::ALL.iter().enumerate() {
+            let want = kinds.iter().filter(|k| **k == kind.as_str()).count() as u32;
+            let found = counts.get(*kind);
+            table[i].0 += want.min(found);
+            table[i].1 += want.saturating_sub(found);
+            table[i].2 += found.saturating_sub(want);
+        }
+    }
+    println!("kind   recall         false positives");
+    for (kind, (hit, miss, extra)) in PiiKind::ALL.iter().zip(&table) {
+        println!("{:<6} {:>3}/{:<3}        {}", kind.as_str(), hit, hit + miss, extra);
+    }
+    let (hits, all): (u32, u32) = table.iter().fold((0, 0), |(h, a), t| (h + t.0, a + t.0 + t.1));
+    println!("all    {hits}/{all}; {exact}/{cases} cases exact; {clean_kept}/{clean} cases without personal data kept");
+    assert!(cases > 0);
+}

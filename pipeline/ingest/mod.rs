@@ -557,8 +557,16 @@ impl Reject {
     }
 }
 
-/// How much of a rejected record is kept.
-pub const RAW_CHARS: usize = 1000;
+/// How much of a rejected record a reader keeps: more than the rejects table writes
+/// ([`REJECT_RAW_CHARS`]), so that redaction sees whole values around the written cut.
+pub const RAW_CHARS: usize = REJECT_RAW_CHARS + RAW_MARGIN_CHARS;
+
+/// How much of a rejected record the rejects table writes, once redacted.
+pub const REJECT_RAW_CHARS: usize = 1000;
+
+/// The end of a record cut by a reader that is never written: a value the cut split may
+/// escape redaction there.
+pub const RAW_MARGIN_CHARS: usize = 100;
 
 /// Truncates a raw record for the rejects table, marking the cut.
 pub fn truncate_raw(raw: &str) -> String {

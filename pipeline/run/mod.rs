@@ -32,7 +32,9 @@ use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
 use crate::ingest::dates::DateParser;
 use crate::ingest::transcripts::{self, RoleMap, Transcript, TranscriptFormat, TranscriptRecord};
 use crate::ingest::visits::{self, Visits};
-use crate::ingest::{expand_paths, ColumnNames, Format, InputKind, Reject};
+use crate::ingest::{
+    expand_paths, ColumnNames, Format, InputKind, Reject, RAW_CHARS, RAW_MARGIN_CHARS, REJECT_RAW_CHARS,
+};
 use crate::join::{
     join_visits, LangSource, ProcessedComment, ProcessedTranscript, ProcessedTurn, TextTally, TranscriptTally,
 };
@@ -204,8 +206,16 @@ impl TextPipeline<'_> {
 
     /// The same for each turn of a transcript; the language is the input's or detected on
     /// the whole conversation. [`Self::classify_transcripts`] fills in the predictions.
-    pub fn transcript(&self, transcript: Transcript) -> (ProcessedTranscript, RedactionCounts) {
+    pub fn transcript(&self, mut transcript: Transcript) -> (ProcessedTranscript, RedactionCounts) {
         let mut counts = RedactionCounts::default();
+        // Speaker labels may be the names of the people speaking; roles are already set.
+        if let Some(r) = self.redactor {
+            for turn in &mut transcript.turns {
+                let (speaker, c) = r.redact_speaker(&turn.speaker);
+                counts.add(&c);
+                turn.speaker = speaker;
+            }
+        }
         let turns: Vec<ProcessedTurn> = transcript
             .turns
             .iter()
@@ -352,16 +362,41 @@ impl RejectSink<'_> {
         let rejects: Vec<Reject> = rejects
             .into_iter()
             .map(|mut r| {
-                self.tally.add(r.input.as_str(), &r.reason);
+                // Reasons may quote the input.
                 if let Some(red) = self.redactor {
-                    let (raw, c) = red.redact(&r.raw);
+                    let (reason, c) = red.redact(&r.reason);
                     self.redactions.add(&c);
-                    r.raw = raw;
+                    r.reason = reason;
                 }
+                self.tally.add(r.input.as_str(), &r.reason);
+                let (raw, c) = written_raw(&r.raw, self.redactor);
+                self.redactions.add(&c);
+                r.raw = raw;
                 r
             })
             .collect();
         self.sink.write(&tables::rejects(&rejects, self.stamp)?)
+    }
+}
+
+/// The raw content of a reject as the rejects table writes it: redacted, then cut to
+/// [`REJECT_RAW_CHARS`] characters with a `…` mark. Readers keep [`RAW_CHARS`] characters,
+/// so the redaction sees whole values around the written cut; of a record a reader cut,
+/// the last [`RAW_MARGIN_CHARS`] characters are never written, as a value split by that
+/// cut may escape redaction.
+fn written_raw(raw: &str, redactor: Option<&Redactor>) -> (String, RedactionCounts) {
+    let cut_by_reader = raw.chars().count() > RAW_CHARS;
+    let body = if cut_by_reader { raw.strip_suffix('…').unwrap_or(raw) } else { raw };
+    let (text, counts) = match redactor {
+        Some(r) => r.redact(body),
+        None => (body.to_owned(), RedactionCounts::default()),
+    };
+    let chars = text.chars().count();
+    let limit =
+        if cut_by_reader { REJECT_RAW_CHARS.min(chars.saturating_sub(RAW_MARGIN_CHARS)) } else { REJECT_RAW_CHARS };
+    match text.char_indices().nth(limit) {
+        Some((i, _)) => (format!("{}…", &text[..i]), counts),
+        None => (text, counts),
     }
 }
 
@@ -870,6 +905,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::truncate_raw;
     use crate::classify::linear::LinearModel;
 
     /// The default model, but one prediction short: a backend bug that would shift rows.
@@ -926,5 +962,23 @@ mod tests {
         assert_eq!(ok.iter().map(|p| p.predictions.len()).sum::<usize>(), 3);
         let err = texts(&DropsOne(LinearModel::embedded_default().unwrap()), batch()).unwrap_err();
         assert!(err.to_string().contains("model drops-one returned 2 predictions for 3 segments"), "{err}");
+    }
+
+
+    #[test]
+    fn rejects_are_redacted_before_the_cut() {
+        let redactor = Redactor::new();
+        // A card number across the written cut, then across the reader's cut.
+        for before in [REJECT_RAW_CHARS - 8, RAW_CHARS - 8] {
+            let record = format!("{} 4970 1012 3456 7893 {}", "x".repeat(before), "y".repeat(300));
+            let (raw, counts) = written_raw(&truncate_raw(&record), Some(&redactor));
+            assert!(!raw.contains("4970") && !raw.contains("3456"), "{before}: {}", &raw[raw.len() - 40..]);
+            assert!(raw.chars().count() <= REJECT_RAW_CHARS + 1 && raw.ends_with('…'));
+            assert_eq!(counts.card, u32::from(before < REJECT_RAW_CHARS));
+        }
+        let (raw, _) = written_raw(&truncate_raw(&"é".repeat(5000)), None);
+        assert_eq!(raw.chars().count(), REJECT_RAW_CHARS + 1);
+        assert_eq!(written_raw("court, 06 12 34 56 78", Some(&redactor)).0, "court, [PHONE]");
+        assert_eq!(written_raw("court", None).0, "court");
     }
 }
