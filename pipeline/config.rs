@@ -31,7 +31,10 @@ pub struct ConfigError {
 /// The config file `argv` asks for (`--config FILE` after the subcommand), else
 /// `irritant.toml` in the current directory if present.
 pub fn locate(argv: &[OsString]) -> Option<PathBuf> {
-    let mut it = argv.iter().skip_while(|a| a.as_os_str() != "run").skip(1);
+    if argv.get(1).is_none_or(|a| a.as_os_str() != "run") {
+        return None;
+    }
+    let mut it = argv.iter().skip(2);
     while let Some(a) = it.next() {
         let s = a.to_string_lossy();
         if s == "--config" {
@@ -75,9 +78,16 @@ fn toml_scalar(v: &toml::Value) -> Option<String> {
     }
 }
 
-/// Whether an argument takes a path (its value name says so).
-fn takes_path(arg: &clap::Arg) -> bool {
-    arg.get_value_names().is_some_and(|names| names.iter().any(|n| matches!(n.as_str(), "PATH" | "FILE" | "DIR")))
+/// Whether an argument's value, relative to the config file's folder `base`, is a path:
+/// its value name says so, or it names a model and that folder exists.
+fn takes_path(arg: &clap::Arg, value: &str, base: &Path) -> bool {
+    arg.get_value_names().is_some_and(|names| {
+        names.iter().any(|n| match n.as_str() {
+            "PATH" | "FILE" | "DIR" => true,
+            "NAME_OR_DIR" => base.join(value.split(':').next().unwrap_or(value)).is_dir(),
+            _ => false,
+        })
+    })
 }
 
 /// `argv` with the config file's settings for `irritant run` inserted after the
@@ -85,7 +95,10 @@ fn takes_path(arg: &clap::Arg) -> bool {
 /// (for the flags of `run`); returns `argv` unchanged for other subcommands.
 pub fn merge(cmd: &clap::Command, argv: Vec<OsString>, file: &Path) -> Result<Vec<OsString>, ConfigError> {
     let err = |reason: String| ConfigError { file: file.to_path_buf(), reason };
-    let Some(run_at) = argv.iter().position(|a| a.as_os_str() == "run") else { return Ok(argv) };
+    if argv.get(1).is_none_or(|a| a.as_os_str() != "run") {
+        return Ok(argv);
+    }
+    let run_at = 1;
     let text = std::fs::read_to_string(file).map_err(|e| err(format!("cannot read: {e}")))?;
     let doc: toml::Table = toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {e}")))?;
     if let Some(other) = doc.keys().find(|k| k.as_str() != "run") {
@@ -124,7 +137,7 @@ pub fn merge(cmd: &clap::Command, argv: Vec<OsString>, file: &Path) -> Result<Ve
                     _ => return Err(err(format!("{key}: expected true or false"))),
                 },
                 _ => {
-                    let s = if takes_path(arg) && Path::new(&s).is_relative() {
+                    let s = if Path::new(&s).is_relative() && takes_path(arg, &s, base) {
                         base.join(&s).display().to_string()
                     } else {
                         s

@@ -117,7 +117,12 @@ fn leftovers_of_a_killed_run_are_removed_by_the_next_one() {
     std::fs::create_dir_all(beside.join("segments")).unwrap();
     run_ok(&args(&sample_run(&out.display().to_string())));
     assert!(!beside.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the output is left");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| !n.ends_with(".irritant-lock"))
+        .collect();
+    assert_eq!(left, vec!["out"], "only the output is left (and its lock file)");
     assert_accounts(&out);
 }
 
@@ -162,8 +167,12 @@ fn interrupt(signal: &str, expect: i32) {
         "one line"
     );
     assert_eq!(snapshot(&out), before, "the earlier outputs intact");
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(left.len(), 2, "the output and the input, no staging folder: {left:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains(".irritant-staging"))
+        .collect();
+    assert!(left.is_empty(), "no staging folder left: {left:?}");
 }
 
 #[test]
@@ -385,8 +394,55 @@ fn a_run_killed_at_any_step_of_its_commit_leaves_the_old_outputs_or_the_new_ones
         let left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-            .filter(|n| n.starts_with(&format!(".out{step}")))
+            .filter(|n| n.starts_with(&format!(".out{step}.irritant-")) && !n.ends_with("-lock"))
             .collect();
         assert!(left.is_empty(), "step {step}: {left:?}");
     }
+}
+
+#[test]
+fn partitioned_runs_append_even_with_empty_tables_and_never_reuse_a_run_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").display().to_string();
+    // Comments only: turns and checklist are empty, and stay partitioned.
+    let run = |id: &str| {
+        irritant(&[
+            "run",
+            "--comments",
+            &sample("comments.csv"),
+            "--visits",
+            &sample("visits.csv"),
+            "--out",
+            &out,
+            "--partition-by",
+            "visit_month",
+            "--append",
+            "--run-id",
+            id,
+            "-q",
+        ])
+    };
+    assert!(run("first").status.success());
+    let second = run("second");
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let out = Path::new(&out);
+    for table in ["turns", "checklist", "segments"] {
+        let parts = part_files(&out.join(table));
+        assert!(
+            parts.iter().all(|p| p
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("visit_month=")),
+            "{table}: every part file in a partition: {parts:?}"
+        );
+    }
+    let before = snapshot(out);
+    let again = run("second");
+    assert_eq!(again.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("already holds a run \"second\""), "{err}");
+    assert_eq!(snapshot(out), before);
 }

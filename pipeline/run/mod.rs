@@ -466,13 +466,17 @@ fn check_append(out: &Path, schemas: &[(&str, arrow::datatypes::SchemaRef)], par
 }
 
 /// A pass-through column of the visits file whose name is one of `visits`' own columns
-/// is written as `NAME_input`, so neither hides the other.
-fn rename_colliding_columns(extra: &mut [String]) {
+/// (or the partition column, or an earlier pass-through column) is written as
+/// `NAME_input`, so none hides another.
+fn rename_colliding_columns(extra: &mut [String], partition: Option<PartitionBy>) {
     let own = schema::visits(&[]);
+    let mut taken: std::collections::HashSet<String> = own.fields().iter().map(|f| f.name().clone()).collect();
+    taken.extend(partition.map(|p| p.column().to_string()));
     for name in extra.iter_mut() {
-        while own.field_with_name(name).is_ok() {
+        while taken.contains(name.as_str()) {
             name.push_str("_input");
         }
+        taken.insert(name.clone());
     }
 }
 
@@ -499,7 +503,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let started_at = humantime::format_rfc3339_seconds(started).to_string();
     let run_id = match &cfg.run_id {
         Some(id) => {
-            RunStamp::check_run_id(id)?;
+            RunStamp::check_run_id(id).map_err(|e| UsageError(e.to_string()))?;
             id.clone()
         }
         None => RunStamp::new_run_id(started),
@@ -558,7 +562,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         Some(p) => visits::read(p, Format::resolve(p, cfg.visits_format)?, &cfg.columns, &dates)?,
         None => Visits::default(),
     };
-    rename_colliding_columns(&mut visits.extra_columns);
+    rename_colliding_columns(&mut visits.extra_columns, cfg.partition_by);
     if let Some(r) = redactor {
         for meta in visits.by_id.values_mut() {
             for value in meta.extra.iter_mut().flatten() {
@@ -606,10 +610,19 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         ("checklist", schema::checklist()),
         ("rejects", schema::rejects()),
     ];
+    // The staging takes the output's lock and puts back what a killed run left aside,
+    // before the output is compared with this run's.
+    let staging = Staging::new(&cfg.out, &run_id)?;
     if cfg.append {
+        if cfg.out.join("_runs").join(format!("{run_id}.json")).exists() {
+            return Err(UsageError(format!(
+                "--append: {} already holds a run {run_id:?}; give each appended run its own --run-id",
+                cfg.out.display()
+            ))
+            .into());
+        }
         check_append(&cfg.out, &table_schemas, partitioning.is_some())?;
     }
-    let staging = Staging::new(&cfg.out, &run_id)?;
     for stale in &staging.removed_stale {
         eprintln!("irritant: cleaned up {}, left by an interrupted run", stale.display());
     }
@@ -905,8 +918,8 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::truncate_raw;
     use crate::classify::linear::LinearModel;
+    use crate::ingest::truncate_raw;
 
     /// The default model, but one prediction short: a backend bug that would shift rows.
     struct DropsOne(LinearModel);
@@ -963,7 +976,6 @@ mod tests {
         let err = texts(&DropsOne(LinearModel::embedded_default().unwrap()), batch()).unwrap_err();
         assert!(err.to_string().contains("model drops-one returned 2 predictions for 3 segments"), "{err}");
     }
-
 
     #[test]
     fn rejects_are_redacted_before_the_cut() {

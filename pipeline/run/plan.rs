@@ -67,10 +67,14 @@ fn estimate(path: &Path, format: Option<Format>) -> Result<(Option<u64>, bool)> 
             let mut csv = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
             let mut record = csv::ByteRecord::new();
             let mut n = 0u64;
-            while csv.read_byte_record(&mut record).unwrap_or(false) {
-                n += 1;
+            loop {
+                match csv.read_byte_record(&mut record) {
+                    Ok(true) => n += 1,
+                    Ok(false) => return Ok((Some(n), true)),
+                    // The run will say which row; the count so far is a lower bound.
+                    Err(_) => return Ok((Some(n), false)),
+                }
             }
-            return Ok((Some(n), true));
         }
         let mut lines = 0u64;
         let mut buf = Vec::new();

@@ -20,9 +20,13 @@
 //! never mixed; a run killed in between leaves the old version aside, and the next run
 //! puts it back before anything else.
 //!
-//! A run that fails or is stopped removes its staging folder and leaves `OUT` as it found
-//! it (it does not even create it); one killed outright leaves only the hidden folder,
-//! which the next run into the same `OUT` removes.
+//! One run at a time writes a given `OUT`: each holds an exclusive lock on
+//! `P/.OUT.irritant-lock` from its start to the end of its commit, and a second one stops
+//! at once with a message. So every staging folder found beside `OUT` by the lock holder
+//! is a leftover of a killed run. A run that fails or is stopped removes its staging
+//! folder and leaves `OUT` as it found it (it does not even create it); one killed
+//! outright leaves only the hidden folder, which the next run into the same `OUT`
+//! removes.
 //!
 //! `IRRITANT_FAIL_AT=commit:N` aborts the process at step N of a commit (1: after the
 //! links, 2: after the flush, 3: after the swap, before the old version is removed), so
@@ -71,19 +75,29 @@ pub struct Staging {
     dir: PathBuf,
     out: PathBuf,
     committed: bool,
+    /// The exclusive lock on the output, released when the staging is dropped.
+    _lock: std::fs::File,
     /// Leftovers of killed runs that were removed (or, for an old version left aside, put
     /// back).
     pub removed_stale: Vec<PathBuf>,
 }
 
-/// Whether a process of this id is running (Linux: `/proc`; elsewhere assumed gone).
-fn process_alive(pid: u32) -> bool {
-    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
-}
-
-/// The process id in a leftover's name, after its mark.
-fn pid_after(name: &str, mark: &str) -> Option<u32> {
-    name.split_once(mark)?.1.split('-').next()?.parse().ok()
+/// Takes the output's lock, or says which run holds it.
+fn lock_output(parent: &Path, name: &str) -> Result<std::fs::File> {
+    let path = parent.join(format!(".{name}.irritant-lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot create the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            bail!("another irritant run is writing this output (it holds {}); wait for it to end", path.display())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+    }
 }
 
 /// `out` made absolute, through a symbolic link if it is one, with its parent and name.
@@ -102,16 +116,18 @@ fn locate(out: &Path) -> Result<(PathBuf, PathBuf, OsString)> {
     Ok((abs.clone(), parent.to_path_buf(), name.to_os_string()))
 }
 
-/// Cleans what killed runs left for `out`: staging folders of processes that no longer
-/// run (beside `out`, or inside it as an earlier version of irritant put them), and an
-/// old version left aside by the fallback, which goes back into place if `out` is
-/// missing.
+/// Cleans what killed runs left for `out` (the caller holds the output's lock, so no
+/// other run is writing): staging folders beside `out`, or inside it as an earlier
+/// version of irritant put them, and an old version left aside by the fallback, which
+/// goes back into place if `out` is missing.
 fn recover(out: &Path, parent: &Path, name: &str) -> Result<Vec<PathBuf>> {
     let mut done = Vec::new();
     let prefix = format!(".{name}");
     let beside = std::fs::read_dir(parent).into_iter().flatten().filter_map(|e| e.ok()).filter_map(|e| {
         let n = e.file_name().to_string_lossy().to_string();
-        let ours = n.strip_prefix(&prefix).is_some_and(|rest| rest.starts_with(".irritant-"));
+        let ours = n
+            .strip_prefix(&prefix)
+            .is_some_and(|rest| rest.starts_with(STAGING_MARK) || rest.starts_with(REPLACED_MARK));
         ours.then(|| (e.path(), n))
     });
     let inside = std::fs::read_dir(out)
@@ -123,21 +139,12 @@ fn recover(out: &Path, parent: &Path, name: &str) -> Result<Vec<PathBuf>> {
     let mut found: Vec<(PathBuf, String)> = beside.chain(inside).collect();
     found.sort();
     for (path, n) in found {
-        if let Some(pid) = pid_after(&n, REPLACED_MARK) {
-            if process_alive(pid) {
-                continue;
-            }
-            if !out.exists() && path.parent() == Some(parent) {
-                std::fs::rename(&path, out).with_context(|| format!("cannot restore {}", path.display()))?;
-            } else {
-                std::fs::remove_dir_all(&path).ok();
-            }
-            done.push(path);
-        } else if let Some(pid) = pid_after(&n, STAGING_MARK) {
-            if !process_alive(pid) && std::fs::remove_dir_all(&path).is_ok() {
-                done.push(path);
-            }
+        if n.contains(REPLACED_MARK) && !out.exists() && path.parent() == Some(parent) {
+            std::fs::rename(&path, out).with_context(|| format!("cannot restore {}", path.display()))?;
+        } else {
+            std::fs::remove_dir_all(&path).with_context(|| format!("cannot remove {}", path.display()))?;
         }
+        done.push(path);
     }
     Ok(done)
 }
@@ -151,32 +158,56 @@ fn fail_point(step: u32) {
 }
 
 /// Hard-links every file under `from` into the same place under `to`, keeping a file
-/// already there; folders are created as needed. Falls back to a copy where a link fails.
+/// already there; folders are created as needed and symbolic links recreated as links
+/// (never followed). Falls back to a copy where a link fails.
 fn link_tree(from: &Path, to: &Path) -> Result<()> {
-    if from.is_dir() {
+    let meta = std::fs::symlink_metadata(from).with_context(|| format!("cannot read {}", from.display()))?;
+    if meta.is_dir() {
         std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+        std::fs::set_permissions(to, meta.permissions()).ok();
         for e in std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
             let e = e?;
             link_tree(&e.path(), &to.join(e.file_name()))?;
         }
-    } else if !to.exists() && std::fs::hard_link(from, to).is_err() {
+    } else if std::fs::symlink_metadata(to).is_ok() {
+        // The new version's file of the same path wins.
+    } else if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(from)?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, to).with_context(|| format!("cannot link {}", to.display()))?;
+        #[cfg(not(unix))]
+        let _ = target;
+    } else if std::fs::hard_link(from, to).is_err() {
         std::fs::copy(from, to).with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
     }
     Ok(())
 }
 
-/// Flushes every file and folder under `path` to disk, folders after their content.
+/// Flushes every regular file and folder under `path` to disk, folders after their
+/// content; links and special files are left alone.
 fn sync_tree(path: &Path) -> Result<()> {
-    if path.is_dir() {
+    let meta = std::fs::symlink_metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.is_dir() {
         for e in std::fs::read_dir(path).with_context(|| format!("cannot list {}", path.display()))? {
             sync_tree(&e?.path())?;
         }
+        sync_path(path)
+    } else if meta.is_file() {
+        sync_path(path)
+    } else {
+        Ok(())
     }
-    sync_path(path)
 }
 
 fn sync_path(path: &Path) -> Result<()> {
     std::fs::File::open(path).and_then(|f| f.sync_all()).with_context(|| format!("cannot flush {}", path.display()))
+}
+
+/// After the swap the run is committed: what fails then is reported, not an error.
+fn warn_after_commit(what: Result<()>) {
+    if let Err(e) = what {
+        eprintln!("irritant: warning: the outputs are committed, but: {e:#}");
+    }
 }
 
 /// Swaps two paths in one step; `Ok(false)` when the system cannot.
@@ -193,7 +224,7 @@ fn exchange(a: &Path, b: &Path) -> Result<bool> {
     }
     let err = std::io::Error::last_os_error();
     match err.raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP) => Ok(false),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP) | Some(libc::EXDEV) => Ok(false),
         _ => Err(err).with_context(|| format!("cannot swap {} and {}", a.display(), b.display())),
     }
 }
@@ -208,15 +239,37 @@ impl Staging {
     /// `tag` names it beside the process id (a run id). Nothing is created at `out`.
     pub fn new(out: &Path, tag: &str) -> Result<Self> {
         let (out, parent, name) = locate(out)?;
-        if !parent.is_dir() {
-            bail!("{}: the folder that would hold the output does not exist", parent.display());
+        if let Ok(cwd) = std::env::current_dir().and_then(|d| d.canonicalize()) {
+            if cwd.starts_with(&out) {
+                bail!(
+                    "{}: the output would replace the current folder or one holding it; name a folder of its own",
+                    out.display()
+                );
+            }
         }
+        std::fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
         let name = name.to_string_lossy().to_string();
+        let lock = lock_output(&parent, &name)?;
+        #[cfg(unix)]
+        if out.exists() {
+            use std::os::unix::fs::MetadataExt;
+            let (a, b) = (std::fs::metadata(&out)?.dev(), std::fs::metadata(&parent)?.dev());
+            if a != b {
+                bail!(
+                    "{}: the output is a mount point (another file system than {}), where a run cannot be swapped in at once; give a folder inside it as --out",
+                    out.display(),
+                    parent.display()
+                );
+            }
+        }
         let removed_stale = recover(&out, &parent, &name)?;
         let dir = parent.join(format!(".{name}{STAGING_MARK}{}-{tag}", std::process::id()));
         std::fs::create_dir(&dir)
             .with_context(|| format!("cannot create the staging folder {} beside the output", dir.display()))?;
-        Ok(Staging { dir, out, committed: false, removed_stale })
+        if let Ok(meta) = std::fs::metadata(&out) {
+            std::fs::set_permissions(&dir, meta.permissions()).ok();
+        }
+        Ok(Staging { dir, out, committed: false, _lock: lock, removed_stale })
     }
 
     /// The staging folder: the future output directory.
@@ -263,12 +316,12 @@ impl Staging {
             std::fs::rename(&self.dir, &self.out)
                 .with_context(|| format!("cannot move {} to {}", self.dir.display(), self.out.display()))?;
             self.committed = true;
-            sync_path(&parent)?;
+            warn_after_commit(sync_path(&parent));
             return Ok(());
         }
         if exchange(&self.dir, &self.out)? {
             self.committed = true;
-            sync_path(&parent)?;
+            warn_after_commit(sync_path(&parent));
             fail_point(3);
             std::fs::remove_dir_all(&self.dir).ok();
             return Ok(());
@@ -281,7 +334,7 @@ impl Staging {
             return Err(e).with_context(|| format!("cannot move {} to {}", self.dir.display(), self.out.display()));
         }
         self.committed = true;
-        sync_path(&parent)?;
+        warn_after_commit(sync_path(&parent));
         fail_point(3);
         std::fs::remove_dir_all(&aside).ok();
         Ok(())
@@ -323,7 +376,11 @@ mod tests {
             std::fs::write(s.path("x"), b"half").unwrap();
         }
         assert!(!fresh.exists(), "a failed run creates no output directory");
-        assert_eq!(names(parent.path()), vec!["existing"], "no staging folder left");
+        assert_eq!(
+            names(parent.path()),
+            vec![".existing.irritant-lock", ".fresh.irritant-lock", "existing"],
+            "no staging folder left"
+        );
     }
 
     #[test]
@@ -341,7 +398,7 @@ mod tests {
         s.commit(&["segments", "_manifest.json"], &["segments.parquet"], CommitMode::Replace).unwrap();
         assert_eq!(names(&out), vec!["NOTES.md", "_manifest.json", "segments"]);
         assert_eq!(names(&out.join("segments")), vec!["part-new.parquet"]);
-        assert_eq!(names(out.parent().unwrap()), vec!["out"], "the old version is gone");
+        assert_eq!(names(out.parent().unwrap()), vec![".out.irritant-lock", "out"], "the old version is gone");
     }
 
     #[test]
@@ -361,23 +418,32 @@ mod tests {
     }
 
     #[test]
-    fn leftovers_of_dead_runs_are_removed_and_live_ones_kept() {
+    fn leftovers_are_removed_and_a_second_run_on_the_same_output_is_refused() {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("out");
         std::fs::create_dir(&out).unwrap();
-        // No process has id 4294967: a killed run's staging folders, beside and inside.
+        // A killed run's staging folders, beside the output and inside it (older layout).
         let dead = root.path().join(format!(".out{STAGING_MARK}4294967-old"));
         let dead_inside = out.join(format!("{STAGING_MARK}4294967-older"));
         for d in [&dead, &dead_inside] {
             std::fs::create_dir(d).unwrap();
             std::fs::write(d.join("segments.parquet"), b"").unwrap();
         }
-        let live = root.path().join(format!(".out{STAGING_MARK}1-running"));
-        std::fs::create_dir(&live).unwrap();
-        let s = Staging::new(&out, "r4").unwrap();
-        assert_eq!(s.removed_stale.len(), 2);
+        let first = Staging::new(&out, "r4").unwrap();
+        assert_eq!(first.removed_stale.len(), 2);
         assert!(!dead.exists() && !dead_inside.exists());
-        assert!(live.exists(), "process 1 is alive: its staging folder stays");
+        let second = Staging::new(&out, "r5").unwrap_err().to_string();
+        assert!(second.contains("another irritant run is writing this output"), "{second}");
+        assert!(first.dir().exists(), "the running one's staging folder stays");
+        drop(first);
+        Staging::new(&out, "r6").expect("the lock is released with the staging");
+    }
+
+    #[test]
+    fn the_current_folder_is_never_the_output() {
+        let cwd = std::env::current_dir().unwrap();
+        let e = Staging::new(&cwd, "r7").unwrap_err().to_string();
+        assert!(e.contains("current folder"), "{e}");
     }
 
     #[test]

@@ -179,10 +179,10 @@ impl TableSink {
     /// schema) and returns what was written.
     pub fn finish(mut self, out_root: &Path) -> Result<WrittenTable> {
         if self.writers.is_empty() {
-            self.writers.insert(None, {
-                let path = self.dir.join(format!("part-00000-{}.parquet", self.run_id));
-                TableWriter::create(&path, self.schema.clone())?
-            });
+            // A partitioned table keeps its layout even empty, so a later --append matches
+            // it and readers never meet a part file beside partition folders.
+            let partition = self.partitioning.as_ref().map(|_| NULL_PARTITION.to_string());
+            self.writer(partition)?;
         }
         let mut files = Vec::new();
         for (_, w) in std::mem::take(&mut self.writers) {
