@@ -237,6 +237,19 @@ fn models_are_found_by_name_from_any_directory() {
         "the v1 model, not the embedded one"
     );
 
+    // An earlier folder of the same name without weights gives way to one with them.
+    let unbuilt = dir.path().join("unbuilt");
+    std::fs::create_dir_all(unbuilt.join("linear-fr-en-v1")).unwrap();
+    std::fs::write(unbuilt.join("linear-fr-en-v1/README.md"), "weights not built here").unwrap();
+    let shelves = std::env::join_paths([unbuilt.clone(), root().join("benches/baseline")]).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_irritant"))
+        .current_dir(dir.path())
+        .env("IRRITANT_MODELS", &shelves)
+        .args(["run", "--comments", &sample("comments.csv"), "--model", "linear-fr-en-v1", "--out", "out2", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
     // An unknown name says where it looked and what there is.
     let o = run_in(dir.path(), &["--model", "e5-smal"], Some(&shelf));
     assert!(!o.status.success());

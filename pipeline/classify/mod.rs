@@ -171,6 +171,12 @@ fn is_model_dir(dir: &Path) -> bool {
     dir.join("encoder.json").is_file() || dir.join("model.irm").is_file()
 }
 
+/// Whether a model folder holds the weights its config names: `model.irm`, or for an
+/// encoder its ONNX file.
+fn has_weights(dir: &Path) -> bool {
+    dir.join("model.irm").is_file() || dir.join("model.onnx").is_file()
+}
+
 /// The models found on [`model_search_path`], by name, with the embedded default first.
 pub fn available_models() -> Vec<String> {
     let mut names = std::collections::BTreeSet::new();
@@ -195,8 +201,11 @@ pub fn model_dir(name: &str) -> Result<PathBuf> {
         return Ok(dir.to_path_buf());
     }
     let search = model_search_path();
-    if let Some(found) = search.iter().map(|d| d.join(name)).find(|d| d.is_dir()) {
-        return Ok(found);
+    // A folder that holds a model wins over an earlier one of the same name that does
+    // not (a copy whose generated weights were never built, say).
+    let candidates: Vec<PathBuf> = search.iter().map(|d| d.join(name)).filter(|d| d.is_dir()).collect();
+    if let Some(found) = candidates.iter().find(|d| is_model_dir(d) && has_weights(d)).or(candidates.first()) {
+        return Ok(found.clone());
     }
     let looked: Vec<String> = search.iter().map(|d| d.display().to_string()).collect();
     anyhow::bail!(
