@@ -288,6 +288,11 @@ fn dry_run_describes_the_inputs_and_writes_nothing() {
     assert!(plan.contains("columns: comments.text=text"), "{plan}");
     assert!(plan.contains("model: linear-fr-en (embedded)"), "{plan}");
     assert!(!out.exists(), "a dry run writes nothing");
+
+    // JSONL records are counted as the readers split lines: a file ending lines with a
+    // lone CR holds three.
+    let o = run_ok(&["run", "--dry-run", "--comments", &fixture("robustness/comments_cr.jsonl")]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bytes  3 records"), "{}", String::from_utf8_lossy(&o.stdout));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! the files (directories expanded, with the files skipped), their formats and an
 //! estimate of their records, the column mapping, the model and the output layout.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::Result;
@@ -10,8 +10,11 @@ use serde::Serialize;
 
 use super::RunConfig;
 use crate::classify;
+use crate::error::{InputError, Location};
 use crate::ingest::transcripts::TranscriptFormat;
-use crate::ingest::{expand_paths, open_input, Compression, Expected, Format};
+use crate::ingest::{
+    catch_decoder_panic, check_parquet, expand_paths, open_input, read_line, Compression, Expected, Format,
+};
 
 /// One input file as a run would read it.
 #[derive(Debug, Clone, Serialize)]
@@ -50,12 +53,19 @@ const COUNT_WHOLE: u64 = 64 << 20;
 fn estimate(path: &Path, format: Option<Format>) -> Result<(Option<u64>, bool)> {
     let bytes = std::fs::metadata(path)?.len();
     if format == Some(Format::Parquet) {
-        let file = std::fs::File::open(path)?;
-        let Ok(reader) = parquet::file::serialized_reader::SerializedFileReader::new(file) else {
-            return Ok((None, false));
-        };
         use parquet::file::reader::FileReader;
-        return Ok((Some(reader.metadata().file_metadata().num_rows().max(0) as u64), true));
+        // The footer is read behind the run's panic guard: a corrupt file makes the count
+        // unknown, as any unreadable one does, rather than crash the dry run.
+        let rows = check_parquet(path).and_then(|()| {
+            catch_decoder_panic(path, || {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| InputError::new(Location::file(path), format!("cannot open: {e}")))?;
+                let reader = parquet::file::serialized_reader::SerializedFileReader::new(file)
+                    .map_err(|e| InputError::new(Location::file(path), format!("not a readable Parquet file: {e}")))?;
+                Ok(reader.metadata().file_metadata().num_rows().max(0) as u64)
+            })
+        });
+        return Ok(rows.map_or((None, false), |n| (Some(n), true)));
     }
     let header = u64::from(format == Some(Format::Csv));
     let expected = if format == Some(Format::Csv) { Expected::Csv } else { Expected::Jsonl };
@@ -78,7 +88,8 @@ fn estimate(path: &Path, format: Option<Format>) -> Result<(Option<u64>, bool)> 
         }
         let mut lines = 0u64;
         let mut buf = Vec::new();
-        while reader.read_until(b'\n', &mut buf)? > 0 {
+        // Lines as the JSONL readers split them (LF, CRLF or a lone CR).
+        while read_line(&mut reader, &mut buf)? > 0 {
             if buf.iter().any(|b| !b.is_ascii_whitespace()) {
                 lines += 1;
             }
