@@ -94,6 +94,25 @@ fn evidence_terms(batch: &arrow::array::RecordBatch, row: usize) -> Vec<(String,
 
 /// Checks that `term`, an evidence term of a segment whose text is `text`, is written as
 /// the segment writes it and is not only stop words.
+/// A sample run's segments: every category predicted somewhere, and more than 100
+/// segments with evidence, each term a word (or word pair) of its own segment as it
+/// writes it.
+fn assert_categories_and_evidence(segments: &arrow::array::RecordBatch) {
+    for c in ["digital", "phygital_bridge", "third_party", "physical"] {
+        assert!(bools(segments, c).iter().any(|b| *b), "no {c} segment predicted");
+    }
+    let texts = strings(segments, "text");
+    let mut with_evidence = 0;
+    for (i, text) in texts.iter().enumerate() {
+        let terms: Vec<String> = evidence_terms(segments, i).into_iter().map(|(_, t)| t).collect();
+        for t in &terms {
+            assert_readable(t, text.as_deref().unwrap());
+        }
+        with_evidence += usize::from(!terms.is_empty());
+    }
+    assert!(with_evidence > 100, "only {with_evidence} segments have evidence");
+}
+
 fn assert_readable(term: &str, text: &str) {
     use irritant::classify::features::{fold, tokens};
     assert!(text.contains(term), "evidence {term:?} is not written so in {text:?}");
@@ -136,21 +155,7 @@ fn e5_small_runs_on_the_sample_data_with_evidence_from_the_segment() {
     assert_eq!(m.segments, linear.segments, "segmentation does not depend on the model");
     assert_eq!(m.turn_sentences, linear.turn_sentences);
 
-    let segments = read_table(&dir.path().join("e5/segments"));
-    for c in ["digital", "phygital_bridge", "third_party", "physical"] {
-        assert!(bools(&segments, c).iter().any(|b| *b), "no {c} segment predicted");
-    }
-    // Evidence terms are words (or word pairs) of their own segment, as it writes them.
-    let texts = strings(&segments, "text");
-    let mut with_evidence = 0;
-    for (i, text) in texts.iter().enumerate() {
-        let terms: Vec<String> = evidence_terms(&segments, i).into_iter().map(|(_, t)| t).collect();
-        for t in &terms {
-            assert_readable(t, text.as_deref().unwrap());
-        }
-        with_evidence += usize::from(!terms.is_empty());
-    }
-    assert!(with_evidence > 100, "only {with_evidence} segments have evidence");
+    assert_categories_and_evidence(&read_table(&dir.path().join("e5/segments")));
 }
 
 #[test]
@@ -370,18 +375,6 @@ fn the_fine_tuned_model_runs_on_the_sample_data_with_aspects_and_evidence_from_t
     let m = sample_run(&dir.path().join("ft"), "e5-small-ft:int8");
     assert_eq!(m.model.id, "e5-small-ft:int8");
     let segments = read_table(&dir.path().join("ft/segments"));
-    for c in ["digital", "phygital_bridge", "third_party", "physical"] {
-        assert!(bools(&segments, c).iter().any(|b| *b), "no {c} segment predicted");
-    }
-    let texts = strings(&segments, "text");
     assert!(i32s(&segments, "context_chars").iter().any(|c| *c > 0), "no segment was read with its context");
-    let mut with_evidence = 0;
-    for (i, text) in texts.iter().enumerate() {
-        let terms: Vec<String> = evidence_terms(&segments, i).into_iter().map(|(_, t)| t).collect();
-        for t in &terms {
-            assert_readable(t, text.as_deref().unwrap());
-        }
-        with_evidence += usize::from(!terms.is_empty());
-    }
-    assert!(with_evidence > 100, "only {with_evidence} segments have evidence");
+    assert_categories_and_evidence(&segments);
 }
