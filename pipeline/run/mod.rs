@@ -483,7 +483,7 @@ fn rename_colliding_columns(extra: &mut [String], partition: Option<PartitionBy>
 /// The most frequent reasons of an input's rejects, for an error message.
 fn top_reasons(tally: &RejectTally, input: &str) -> String {
     match tally.summary().get(input) {
-        Some(s) => s.top_reasons.iter().map(|(r, n)| format!("{n} × {r}")).collect::<Vec<_>>().join("; "),
+        Some(s) => s.reasons_line(),
         None => "none".into(),
     }
 }

@@ -78,8 +78,7 @@ impl Summary {
             s.push_str(&format!("  irritant sentences: {}\n", cats.join(", ")));
         }
         for (input, r) in &self.rejects {
-            let reasons: Vec<String> = r.top_reasons.iter().map(|(reason, n)| format!("{n} × {reason}")).collect();
-            s.push_str(&format!("  rejected {input}: {}\n", reasons.join("; ")));
+            s.push_str(&format!("  rejected {input}: {}\n", r.reasons_line()));
         }
         if !self.rejects.is_empty() {
             s.push_str(&format!("  every reject, with its file, row and reason: {}\n", self.rejects_table));

@@ -85,6 +85,13 @@ pub struct RejectSummary {
     pub top_reasons: Vec<(String, u64)>,
 }
 
+impl RejectSummary {
+    /// The top reasons as one line: `12 × empty text; 3 × missing visit_id`.
+    pub fn reasons_line(&self) -> String {
+        self.top_reasons.iter().map(|(reason, n)| format!("{n} × {reason}")).collect::<Vec<_>>().join("; ")
+    }
+}
+
 /// The reason of a reject with its particulars (quoted values, numbers) masked, so that
 /// `duplicate comment_id "c1": first seen in a.csv, row 3` and the same for `c2` count as
 /// one reason.
