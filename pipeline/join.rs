@@ -363,71 +363,115 @@ impl VisitRow {
     }
 }
 
-/// Builds the visit rows, sorted by visit id.
-pub fn join_visits(
-    visits: &Visits,
-    answers: &[ChecklistAnswer],
+/// What a visit's text reports: the categories of its comments and transcripts, or
+/// `None` when it has neither (without text there is nothing to disagree with).
+pub fn reported(
+    visit_id: &str,
     texts: &HashMap<String, TextTally>,
     transcripts: &HashMap<String, TranscriptTally>,
-) -> Vec<VisitRow> {
-    let mut by_visit: BTreeMap<&str, Vec<&ChecklistAnswer>> = BTreeMap::new();
-    for a in answers {
-        by_visit.entry(a.visit_id.as_str()).or_default().push(a);
+) -> Option<IrritantSet> {
+    let (text, calls) = (texts.get(visit_id), transcripts.get(visit_id));
+    let has_text = text.is_some_and(|t| t.n_comments > 0) || calls.is_some_and(|c| c.n_transcripts > 0);
+    has_text.then(|| {
+        let mut set = text.map(|t| t.irritants).unwrap_or_default();
+        if let Some(c) = calls {
+            set = set.union(c.irritants).union(c.sentences.irritants);
+        }
+        set
+    })
+}
+
+/// One visit's checklist answers, folded as the checklist is read (after the text): its
+/// scores overall and per section, and its dissonances. The answers themselves are not
+/// kept, so a checklist's size costs memory per visit, not per answer.
+#[derive(Debug, Clone, Default)]
+pub struct ChecklistTally {
+    pub answers: u32,
+    pub checklist: ScoreTally,
+    /// Per section, in name order.
+    pub sections: BTreeMap<String, ScoreTally>,
+    pub dissonances: Vec<Dissonance>,
+}
+
+impl ChecklistTally {
+    /// Adds one answer; `reported` is what the visit's text reports ([`reported`]).
+    pub fn add(&mut self, a: &ChecklistAnswer, reported: Option<IrritantSet>) {
+        self.answers += 1;
+        self.checklist.add(a);
+        if let Some(s) = &a.section {
+            match self.sections.get_mut(s.as_str()) {
+                Some(t) => t.add(a),
+                None => {
+                    let mut t = ScoreTally::default();
+                    t.add(a);
+                    self.sections.insert(s.clone(), t);
+                }
+            }
+        }
+        let (Some(reported), Some(cat), Some(score)) = (reported, a.category, a.normalised()) else {
+            return;
+        };
+        let reported = reported.contains(cat);
+        let kind = if score >= HIGH_SCORE && reported {
+            DissonanceKind::HighScoreTextIrritant
+        } else if score < LOW_SCORE && !reported {
+            DissonanceKind::LowScoreNoTextIrritant
+        } else {
+            return;
+        };
+        self.dissonances.push(Dissonance { criterion: a.criterion.clone(), category: cat, score, kind });
     }
+}
+
+/// Builds the visit rows in visit id order and hands them to `write` in chunks of at
+/// most `chunk` rows, so that the rows of a month of visits are never all in memory;
+/// returns the number of rows.
+pub fn join_visits(
+    visits: &Visits,
+    checklists: &HashMap<String, ChecklistTally>,
+    texts: &HashMap<String, TextTally>,
+    transcripts: &HashMap<String, TranscriptTally>,
+    chunk: usize,
+    mut write: impl FnMut(Vec<VisitRow>) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
     let mut ids: Vec<&str> = visits.by_id.keys().map(String::as_str).collect();
-    ids.extend(by_visit.keys().copied());
+    ids.extend(checklists.keys().map(String::as_str));
     ids.extend(texts.keys().map(String::as_str));
     ids.extend(transcripts.keys().map(String::as_str));
     ids.sort_unstable();
     ids.dedup();
-    ids.into_iter()
-        .map(|id| {
-            let visit_answers = by_visit.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            let calls = transcripts.get(id).cloned().unwrap_or_default();
-            // One rule for every tally: a visit's sentences are its comments' and its
-            // transcripts' alike.
-            let mut text = texts.get(id).cloned().unwrap_or_default();
-            text.add(&calls.sentences);
-            let reported = text.irritants.union(calls.irritants);
-            let has_text = text.n_comments > 0 || calls.n_transcripts > 0;
-            let mut checklist = ScoreTally::default();
-            let mut sections: BTreeMap<&str, ScoreTally> = BTreeMap::new();
-            let mut dissonances = Vec::new();
-            for a in visit_answers {
-                checklist.add(a);
-                if let Some(s) = &a.section {
-                    sections.entry(s.as_str()).or_default().add(a);
-                }
-                if !has_text {
-                    continue;
-                }
-                if let (Some(cat), Some(score)) = (a.category, a.normalised()) {
-                    let reported = reported.contains(cat);
-                    let kind = if score >= HIGH_SCORE && reported {
-                        Some(DissonanceKind::HighScoreTextIrritant)
-                    } else if score < LOW_SCORE && !reported {
-                        Some(DissonanceKind::LowScoreNoTextIrritant)
-                    } else {
-                        None
-                    };
-                    if let Some(kind) = kind {
-                        dissonances.push(Dissonance { criterion: a.criterion.clone(), category: cat, score, kind });
-                    }
-                }
-            }
-            dissonances.sort_by(|a, b| a.criterion.cmp(&b.criterion));
-            VisitRow {
-                visit_id: id.to_string(),
-                meta: visits.by_id.get(id).cloned(),
-                has_checklist: !visit_answers.is_empty(),
-                checklist,
-                sections: sections.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-                text,
-                transcripts: calls,
-                dissonances,
-            }
-        })
-        .collect()
+    let rows = ids.len() as u64;
+    for ids in ids.chunks(chunk.max(1)) {
+        write(ids.iter().map(|id| visit_row(id, visits, checklists, texts, transcripts)).collect())?;
+    }
+    Ok(rows)
+}
+
+fn visit_row(
+    id: &str,
+    visits: &Visits,
+    checklists: &HashMap<String, ChecklistTally>,
+    texts: &HashMap<String, TextTally>,
+    transcripts: &HashMap<String, TranscriptTally>,
+) -> VisitRow {
+    let calls = transcripts.get(id).cloned().unwrap_or_default();
+    // One rule for every tally: a visit's sentences are its comments' and its
+    // transcripts' alike.
+    let mut text = texts.get(id).cloned().unwrap_or_default();
+    text.add(&calls.sentences);
+    let checklist = checklists.get(id).cloned().unwrap_or_default();
+    let mut dissonances = checklist.dissonances;
+    dissonances.sort_by(|a, b| a.criterion.cmp(&b.criterion));
+    VisitRow {
+        visit_id: id.to_string(),
+        meta: visits.by_id.get(id).cloned(),
+        has_checklist: checklist.answers > 0,
+        checklist: checklist.checklist,
+        sections: checklist.sections.into_iter().collect(),
+        text,
+        transcripts: calls,
+        dissonances,
+    }
 }
 
 #[cfg(test)]
@@ -455,6 +499,29 @@ mod tests {
         }
     }
 
+    /// The rows of a join, the checklist folded as a run folds it.
+    fn join(
+        visits: &Visits,
+        answers: &[ChecklistAnswer],
+        texts: &HashMap<String, TextTally>,
+        transcripts: &HashMap<String, TranscriptTally>,
+    ) -> Vec<VisitRow> {
+        let mut checklists: HashMap<String, ChecklistTally> = HashMap::new();
+        for a in answers {
+            let reported = reported(&a.visit_id, texts, transcripts);
+            checklists.entry(a.visit_id.clone()).or_default().add(a, reported);
+        }
+        let mut rows = Vec::new();
+        let n = join_visits(visits, &checklists, texts, transcripts, 2, |chunk| {
+            assert!(chunk.len() <= 2);
+            rows.extend(chunk);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, rows.len() as u64);
+        rows
+    }
+
     fn tally(irritants: &[Irritant]) -> TextTally {
         TextTally {
             n_comments: 1,
@@ -471,7 +538,7 @@ mod tests {
             answer("V1", "signage", "magasin", Some(Irritant::Physical), Some(1.0), 2.0),
             answer("V1", "delivery", "livraison", Some(Irritant::ThirdParty), None, 3.0),
         ];
-        let rows = join_visits(&Visits::default(), &answers, &HashMap::new(), &HashMap::new());
+        let rows = join(&Visits::default(), &answers, &HashMap::new(), &HashMap::new());
         assert_eq!(rows.len(), 1);
         let v = &rows[0];
         assert!((v.checklist.score().unwrap() - 5.0 / 7.0).abs() < 1e-12);
@@ -491,7 +558,7 @@ mod tests {
             answer("V1", "free_text", "autre", None, Some(0.0), 5.0),
         ];
         let texts = HashMap::from([("V1".to_string(), tally(&[Irritant::Physical]))]);
-        let rows = join_visits(&Visits::default(), &answers, &texts, &HashMap::new());
+        let rows = join(&Visits::default(), &answers, &texts, &HashMap::new());
         let d = &rows[0].dissonances;
         assert_eq!(d.len(), 2);
         assert_eq!((d[0].criterion.as_str(), d[0].kind), ("app_usability", DissonanceKind::LowScoreNoTextIrritant));
@@ -504,7 +571,7 @@ mod tests {
         visits.by_id.insert("V3".into(), VisitMeta::default());
         let answers = vec![answer("V1", "welcome", "accueil", None, Some(1.0), 1.0)];
         let texts = HashMap::from([("V2".to_string(), tally(&[]))]);
-        let rows = join_visits(&visits, &answers, &texts, &HashMap::new());
+        let rows = join(&visits, &answers, &texts, &HashMap::new());
         let flags: Vec<_> = rows
             .iter()
             .map(|r| (r.visit_id.as_str(), r.meta.is_some(), r.has_checklist, r.text.n_comments > 0))

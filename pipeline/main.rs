@@ -181,6 +181,10 @@ struct RunArgs {
     /// Reject comments longer than this many characters.
     #[arg(long, default_value_t = 100_000)]
     max_text_chars: usize,
+    /// Memory the run may use beyond its fixed costs: duplicate detection spills to disk past a quarter of it,
+    /// and batches are cut to keep their text within a sixty-fourth (K, M, G, T as powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_memory_limit)]
+    memory_limit: u64,
     /// Cut sentences longer than this many characters.
     #[arg(long, default_value_t = 400)]
     max_segment_chars: usize,
@@ -309,6 +313,15 @@ fn install_signal_handlers() -> Result<Arc<AtomicUsize>> {
     Ok(stop)
 }
 
+/// `--memory-limit`: a size of at least [`irritant::run::MIN_MEMORY_LIMIT`].
+fn parse_memory_limit(s: &str) -> Result<u64, String> {
+    let bytes = irritant::run::parse_size(s)?;
+    if bytes < irritant::run::MIN_MEMORY_LIMIT {
+        return Err(format!("{s}: at least {} MiB", irritant::run::MIN_MEMORY_LIMIT >> 20));
+    }
+    Ok(bytes)
+}
+
 fn run_config(a: &RunArgs) -> Result<RunConfig> {
     let columns = ColumnNames::parse(&a.columns).map_err(UsageError)?;
     Ok(RunConfig {
@@ -338,6 +351,7 @@ fn run_config(a: &RunArgs) -> Result<RunConfig> {
         ort_lib: a.ort_lib.clone(),
         batch_size: a.batch_size,
         max_text_chars: a.max_text_chars,
+        memory: irritant::run::MemoryBudget { total: a.memory_limit },
         segment_rules: SegmentRules { max_chars: a.max_segment_chars.max(20) },
         progress: !a.quiet,
         partition_by: a.partition_by,

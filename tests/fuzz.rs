@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use irritant::error::InputError;
 use irritant::ingest::comments::{CommentRecord, CommentStream};
 use irritant::ingest::dates::DateParser;
 use irritant::ingest::transcripts::{self, RoleMap, TranscriptFormat, TranscriptRecord, MAX_TIME_MS};
@@ -94,6 +95,9 @@ fn check_comments(path: &Path, format: Format) -> Result<(), String> {
             }
             Err(e) => {
                 assert_printable("input error", &e.to_string());
+                let Some(e) = e.downcast_ref::<InputError>() else {
+                    return Err(format!("not an input error: {e:#}"));
+                };
                 // Only the parquet crate panics: a panic caught in our own decoders is a bug.
                 if format != Format::Parquet && e.reason == "cannot be decoded (a corrupt file?)" {
                     return Err(format!("a decoder panicked on {format:?}: {e}"));

@@ -22,7 +22,8 @@ fn read_comments(paths: &[PathBuf]) -> Result<Vec<CommentRecord>, InputError> {
     let files = paths.iter().map(|p| (p.clone(), Format::from_path(p).expect("a known extension"))).collect();
     let mut stream = CommentStream::new(files, &ColumnNames::default(), 100_000, DateParser::default());
     let mut out = Vec::new();
-    while let Some(r) = stream.next_record()? {
+    // Reading errors are input errors: the file, the row and the reason.
+    while let Some(r) = stream.next_record().map_err(|e| e.downcast::<InputError>().expect("an input error"))? {
         out.push(r);
     }
     Ok(out)

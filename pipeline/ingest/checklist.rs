@@ -13,10 +13,11 @@
 //! in wide format (an empty cell means the criterion was not on that visit's grid; a row
 //! that cannot be parsed counts one rejected record per criterion column).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::rows::{Columns, Item, RowReader};
+use super::seen::{FirstSeen, SeenKeys};
 use super::{ColumnNames, Format, InputKind, Reject};
 use crate::error::{InputError, Location};
 use crate::taxonomy::Irritant;
@@ -63,11 +64,12 @@ pub enum Layout {
     },
 }
 
-/// A read checklist.
+/// What reading a checklist gave besides its answers, which go one by one to the
+/// caller (see [`read`]).
 #[derive(Debug, Default)]
 pub struct Checklist {
-    pub answers: Vec<ChecklistAnswer>,
     pub records: u64,
+    pub accepted: u64,
     pub rejects: Vec<Reject>,
 }
 
@@ -137,7 +139,27 @@ pub fn read_criteria(path: &Path, format: Format) -> Result<HashMap<String, Crit
 
 struct AnswerCheck<'a> {
     criteria: &'a HashMap<String, CriterionInfo>,
-    seen: HashSet<(String, String)>,
+    /// `visit_id` and criterion of every answer, joined by a unit separator.
+    seen: SeenKeys,
+}
+
+/// Why an answer is not taken: a reason for the rejects, or a failure of duplicate
+/// detection's spill folder that stops the run.
+enum Refused {
+    Reject(String),
+    Fatal(anyhow::Error),
+}
+
+impl From<String> for Refused {
+    fn from(reason: String) -> Self {
+        Refused::Reject(reason)
+    }
+}
+
+impl From<&str> for Refused {
+    fn from(reason: &str) -> Self {
+        Refused::Reject(reason.to_string())
+    }
 }
 
 impl AnswerCheck<'_> {
@@ -153,20 +175,20 @@ impl AnswerCheck<'_> {
         category: Option<&str>,
         file: &Path,
         row: u64,
-    ) -> Result<ChecklistAnswer, String> {
+    ) -> Result<ChecklistAnswer, Refused> {
         let visit_id = visit_id.ok_or("missing visit_id")?;
         let criterion = criterion.ok_or("missing criterion")?;
         let info = self.criteria.get(&criterion).cloned().unwrap_or_default();
         let max_score =
             max_score.or(info.max_score).ok_or_else(|| format!("no max_score for criterion {criterion:?}"))?;
         if max_score <= 0.0 {
-            return Err(format!("max_score {max_score} is not positive"));
+            return Err(format!("max_score {max_score} is not positive").into());
         }
         let score = match score {
             Some(s) if !is_not_applicable(s) => {
                 let v = parse_number(s).ok_or_else(|| format!("score {s:?} is neither a number nor N/A"))?;
                 if v < 0.0 || v > max_score {
-                    return Err(format!("score {v} outside 0..={max_score}"));
+                    return Err(format!("score {v} outside 0..={max_score}").into());
                 }
                 Some(v)
             }
@@ -176,8 +198,16 @@ impl AnswerCheck<'_> {
             Some(_) => parse_category(category)?,
             None => info.category,
         };
-        if !self.seen.insert((visit_id.clone(), criterion.clone())) {
-            return Err(format!("duplicate answer for visit {visit_id:?}, criterion {criterion:?}"));
+        let key = format!("{visit_id}\u{1f}{criterion}");
+        match self.seen.first_seen(&key, FirstSeen { file: 0, row }) {
+            Err(e) => return Err(Refused::Fatal(e)),
+            Ok(Some(first)) => {
+                return Err(Refused::Reject(format!(
+                    "duplicate answer for visit {visit_id:?}, criterion {criterion:?} (first at row {})",
+                    first.row
+                )))
+            }
+            Ok(None) => {}
         }
         Ok(ChecklistAnswer {
             visit_id,
@@ -192,16 +222,46 @@ impl AnswerCheck<'_> {
     }
 }
 
-/// Reads a checklist file in either layout.
+/// Opens the checklist to check its required columns, before a run spends its time on
+/// the text: the checklist itself is read last, once the visits' text is known.
+pub fn check_header(path: &Path, format: Format, layout: Layout, names: &ColumnNames) -> Result<(), InputError> {
+    let n = |f: &str| names.get("checklist", f).to_string();
+    match layout {
+        Layout::Long => {
+            let columns = Columns::Named {
+                wanted: FIELDS.iter().map(|f| n(f)).collect(),
+                required: FIELDS[..3].iter().map(|f| n(f)).collect(),
+            };
+            RowReader::open(path, format, &columns).map(drop)
+        }
+        Layout::Wide { .. } => {
+            let reader = RowReader::open(path, format, &Columns::All)?;
+            let id_col = n("visit_id");
+            if reader.names().iter().any(|h| *h == id_col) {
+                Ok(())
+            } else {
+                Err(InputError::new(
+                    Location::file(path),
+                    format!("missing required column {id_col:?} (columns found: {})", reader.names().join(", ")),
+                ))
+            }
+        }
+    }
+}
+
+/// Reads a checklist file in either layout, handing each valid answer to `on_answer` in
+/// file order; duplicates of a (visit, criterion) pair are found with `seen`.
 pub fn read(
     path: &Path,
     format: Format,
     layout: Layout,
     names: &ColumnNames,
     criteria: &HashMap<String, CriterionInfo>,
-) -> Result<Checklist, InputError> {
+    seen: SeenKeys,
+    mut on_answer: impl FnMut(ChecklistAnswer) -> anyhow::Result<()>,
+) -> anyhow::Result<Checklist> {
     let n = |f: &str| names.get("checklist", f).to_string();
-    let mut check = AnswerCheck { criteria, seen: HashSet::new() };
+    let mut check = AnswerCheck { criteria, seen };
     let mut out = Checklist::default();
     let reject = |out: &mut Checklist, row: u64, column: Option<String>, raw: &str, reason: String| {
         out.rejects.push(Reject::new(InputKind::Checklist, path, Some(row), column.as_deref(), raw, reason))
@@ -243,8 +303,12 @@ pub fn read(
                     path,
                     rec.row,
                 ) {
-                    Ok(a) => out.answers.push(a),
-                    Err(reason) => reject(&mut out, rec.row, None, &rec.raw, reason),
+                    Ok(a) => {
+                        out.accepted += 1;
+                        on_answer(a)?
+                    }
+                    Err(Refused::Reject(reason)) => reject(&mut out, rec.row, None, &rec.raw, reason),
+                    Err(Refused::Fatal(e)) => return Err(e),
                 }
             }
         }
@@ -256,7 +320,8 @@ pub fn read(
                 return Err(InputError::new(
                     Location::file(path),
                     format!("missing required column {id_col:?} (columns found: {})", header.join(", ")),
-                ));
+                )
+                .into());
             };
             let criteria_cols: Vec<usize> = (0..header.len()).filter(|&i| i != id_pos).collect();
             while let Some(item) = reader.next_item()? {
@@ -287,8 +352,12 @@ pub fn read(
                         path,
                         rec.row,
                     ) {
-                        Ok(a) => out.answers.push(a),
-                        Err(reason) => reject(&mut out, rec.row, Some(criterion), &rec.raw, reason),
+                        Ok(a) => {
+                            out.accepted += 1;
+                            on_answer(a)?
+                        }
+                        Err(Refused::Reject(reason)) => reject(&mut out, rec.row, Some(criterion), &rec.raw, reason),
+                        Err(Refused::Fatal(e)) => return Err(e),
                     }
                 }
             }

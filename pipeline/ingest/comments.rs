@@ -8,13 +8,12 @@
 //! a date, or when its id was already seen among accepted comments (the first occurrence
 //! is kept).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::dates::DateParser;
 use super::rows::{Columns, Item, RowReader};
+use super::seen::{FirstSeen, SeenKeys};
 use super::{ColumnNames, Format, InputKind, Reject};
-use crate::error::InputError;
 use crate::normalise::is_blank;
 
 /// A comment as read, before normalisation.
@@ -56,7 +55,7 @@ pub struct CommentStream {
     dates: DateParser,
     current: Option<(usize, RowReader)>,
     next_file: usize,
-    seen: HashMap<String, (usize, u64)>,
+    seen: SeenKeys,
     /// Records read per file, in file order.
     pub records_per_file: Vec<u64>,
 }
@@ -72,9 +71,16 @@ impl CommentStream {
             dates,
             current: None,
             next_file: 0,
-            seen: HashMap::new(),
+            seen: SeenKeys::in_memory(),
             records_per_file: vec![0; n],
         }
+    }
+
+    /// Remembers comment ids in `seen` (a set that spills to disk past its budget)
+    /// instead of in memory only.
+    pub fn with_seen(mut self, seen: SeenKeys) -> Self {
+        self.seen = seen;
+        self
     }
 
     /// The path of a comment file by index.
@@ -82,8 +88,10 @@ impl CommentStream {
         &self.files[index].0
     }
 
-    /// The next record of any file, `None` when all are read.
-    pub fn next_record(&mut self) -> Result<Option<CommentRecord>, InputError> {
+    /// The next record of any file, `None` when all are read. The error is an
+    /// [`InputError`](crate::error::InputError) for an input that cannot be read, or a failure to use the spill
+    /// folder of duplicate detection.
+    pub fn next_record(&mut self) -> anyhow::Result<Option<CommentRecord>> {
         loop {
             if self.current.is_none() {
                 if self.next_file == self.files.len() {
@@ -101,13 +109,20 @@ impl CommentStream {
                 continue;
             };
             self.records_per_file[fi] += 1;
-            return Ok(Some(self.validate(fi, item)));
+            return self.validate(fi, item).map(Some);
         }
     }
 
-    fn validate(&mut self, fi: usize, item: Item) -> CommentRecord {
+    fn validate(&mut self, fi: usize, item: Item) -> anyhow::Result<CommentRecord> {
         let reject_column = |row: u64, column: Option<&str>, raw: &str, reason: String| {
-            CommentRecord::Rejected(Reject::new(InputKind::Comments, &self.files[fi].0, Some(row), column, raw, reason))
+            Ok(CommentRecord::Rejected(Reject::new(
+                InputKind::Comments,
+                &self.files[fi].0,
+                Some(row),
+                column,
+                raw,
+                reason,
+            )))
         };
         let reject = |row: u64, raw: &str, reason: String| reject_column(row, None, raw, reason);
         let rec = match item {
@@ -145,18 +160,18 @@ impl CommentStream {
                 return reject_column(rec.row, Some(column), &rec.raw, format!("{column}: {e}"));
             }
         };
-        if let Some((first_file, first_row)) = self.seen.get(&comment_id) {
+        if let Some(first) = self.seen.first_seen(&comment_id, FirstSeen { file: fi, row: rec.row })? {
             return reject(
                 rec.row,
                 &rec.raw,
                 format!(
-                    "duplicate comment_id {comment_id:?}: first seen in {}, row {first_row}",
-                    self.files[*first_file].0.display()
+                    "duplicate comment_id {comment_id:?}: first seen in {}, row {}",
+                    self.files[first.file].0.display(),
+                    first.row
                 ),
             );
         }
-        self.seen.insert(comment_id.clone(), (fi, rec.row));
-        CommentRecord::Comment(Comment {
+        Ok(CommentRecord::Comment(Comment {
             comment_id,
             visit_id,
             text,
@@ -167,7 +182,7 @@ impl CommentStream {
             file_index: fi,
             row: rec.row,
             invalid_utf8: rec.invalid_utf8,
-        })
+        }))
     }
 }
 

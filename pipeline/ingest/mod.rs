@@ -14,6 +14,7 @@ pub mod checklist;
 pub mod comments;
 pub mod dates;
 pub mod rows;
+pub mod seen;
 pub mod transcripts;
 pub mod visits;
 

@@ -18,25 +18,29 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+mod memory;
 mod plan;
 mod summary;
 
+pub use memory::{parse_size, MemoryBudget, DEFAULT_MEMORY_LIMIT, MIN_MEMORY_LIMIT};
 pub use plan::{plan, Plan};
 pub use summary::Summary;
 
 use crate::classify::{self, Classifier, Prediction, SegmentInput};
 use crate::digest::sha256_file;
 use crate::error::{RunError, UsageError};
-use crate::ingest::checklist::{self, Layout};
+use crate::ingest::checklist::{self, ChecklistAnswer, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
 use crate::ingest::dates::DateParser;
+use crate::ingest::seen::SeenKeys;
 use crate::ingest::transcripts::{self, RoleMap, Transcript, TranscriptFormat, TranscriptRecord};
 use crate::ingest::visits::{self, Visits};
 use crate::ingest::{
     expand_paths, ColumnNames, Format, InputKind, Reject, RAW_CHARS, RAW_MARGIN_CHARS, REJECT_RAW_CHARS,
 };
 use crate::join::{
-    join_visits, LangSource, ProcessedComment, ProcessedTranscript, ProcessedTurn, TextTally, TranscriptTally,
+    self, join_visits, ChecklistTally, LangSource, ProcessedComment, ProcessedTranscript, ProcessedTurn, TextTally,
+    TranscriptTally,
 };
 use crate::normalise::clean_text;
 use crate::normalise::language::{Language, LanguageDetector};
@@ -84,6 +88,8 @@ pub struct RunConfig {
     pub batch_size: usize,
     /// Comments longer than this (in characters) are rejected.
     pub max_text_chars: usize,
+    /// What the run may hold in memory; duplicate detection spills to disk past its share.
+    pub memory: MemoryBudget,
     pub segment_rules: SegmentRules,
     /// Draw a progress bar (only ever on a terminal).
     pub progress: bool,
@@ -122,6 +128,7 @@ impl Default for RunConfig {
             ort_lib: None,
             batch_size: 4096,
             max_text_chars: 100_000,
+            memory: MemoryBudget { total: DEFAULT_MEMORY_LIMIT },
             segment_rules: SegmentRules::default(),
             progress: true,
             partition_by: None,
@@ -589,16 +596,9 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         Some(p) => checklist::read_criteria(p, Format::resolve(p, None)?)?,
         None => HashMap::new(),
     };
-    let mut checklist = match &cfg.checklist {
-        Some(p) => checklist::read(
-            p,
-            Format::resolve(p, cfg.checklist_format)?,
-            cfg.checklist_layout,
-            &cfg.columns,
-            &criteria,
-        )?,
-        None => checklist::Checklist::default(),
-    };
+    if let Some(p) = &cfg.checklist {
+        checklist::check_header(p, Format::resolve(p, cfg.checklist_format)?, cfg.checklist_layout, &cfg.columns)?;
+    }
     timings.read_checklist_ms = t.elapsed().as_millis() as u64;
 
     let table_schemas = [
@@ -638,20 +638,17 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         tally: RejectTally::default(),
     };
     rejects.write(std::mem::take(&mut visits.rejects))?;
-    let checklist_rejected = checklist.rejects.len() as u64;
-    rejects.write(std::mem::take(&mut checklist.rejects))?;
-    let mut checklist_sink = sink("checklist")?;
-    checklist_sink.write(&tables::checklist(&checklist.answers, &stamp)?)?;
-    let checklist_table = checklist_sink.finish(staging.dir())?;
 
     // Comments, streamed.
     let t = Instant::now();
     let source_names: Vec<String> = comment_files.iter().map(|(p, _)| p.display().to_string()).collect();
-    let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars, dates);
+    let mut stream = CommentStream::new(comment_files.clone(), &cfg.columns, cfg.max_text_chars, dates)
+        .with_seen(SeenKeys::spilling(&staging.path(SPILL_DIR), "comment-ids", cfg.memory.comment_ids()));
     let (segments_sink, comments_sink, aspects_sink) = (sink("segments")?, sink("comments")?, sink("aspects")?);
     let mut comment_acc = Accounting::default();
     let pb = progress_bar(cfg.progress);
     let batch_size = cfg.batch_size.max(1);
+    let batch_text_bytes = cfg.memory.batch_text_bytes();
     // Tables are built and written on their own thread while the next batch is read and
     // classified: writing is sequential, and would otherwise leave the workers idle.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ProcessedComment>>(1);
@@ -682,10 +679,14 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                     check_stop(cfg)?;
                     let mut batch = Vec::with_capacity(batch_size);
                     let mut batch_rejects = Vec::new();
-                    while batch.len() < batch_size {
+                    let mut text_bytes = 0;
+                    while batch.len() < batch_size && text_bytes < batch_text_bytes {
                         match stream.next_record()? {
                             None => break,
-                            Some(CommentRecord::Comment(c)) => batch.push(c),
+                            Some(CommentRecord::Comment(c)) => {
+                                text_bytes += c.text.len();
+                                batch.push(c)
+                            }
                             Some(CommentRecord::Rejected(r)) => batch_rejects.push(r),
                         }
                     }
@@ -721,7 +722,11 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     }
     let comments_table = comments_sink.finish(staging.dir())?;
     timings.process_comments_ms = t.elapsed().as_millis() as u64;
-    comment_acc.read = stream.records_per_file.iter().sum();
+    let comment_records = std::mem::take(&mut stream.records_per_file);
+    comment_acc.read = comment_records.iter().sum();
+    // The spilled ids are not part of the output: gone before the commit.
+    drop(stream);
+    remove_spill(&staging)?;
 
     // Transcripts, file by file, processed in batches of transcripts.
     let t = Instant::now();
@@ -782,11 +787,53 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     timings.process_transcripts_ms = t.elapsed().as_millis() as u64;
     check_stop(cfg)?;
 
+    // The checklist, read last: each answer is folded into its visit's tally as it is
+    // read, against the visit's text, and written in chunks.
+    let t = Instant::now();
+    let mut checklist_sink = sink("checklist")?;
+    let mut checklists: HashMap<String, ChecklistTally> = HashMap::new();
+    let checklist = match &cfg.checklist {
+        Some(p) => {
+            let mut chunk: Vec<ChecklistAnswer> = Vec::new();
+            let seen = SeenKeys::spilling(&staging.path(SPILL_DIR), "checklist-keys", cfg.memory.checklist_keys());
+            let read = checklist::read(
+                p,
+                Format::resolve(p, cfg.checklist_format)?,
+                cfg.checklist_layout,
+                &cfg.columns,
+                &criteria,
+                seen,
+                |a| {
+                    let reported = join::reported(&a.visit_id, &comment_tallies, &transcript_tallies);
+                    match checklists.get_mut(a.visit_id.as_str()) {
+                        Some(tally) => tally.add(&a, reported),
+                        None => checklists.entry(a.visit_id.clone()).or_default().add(&a, reported),
+                    }
+                    chunk.push(a);
+                    if chunk.len() >= ROW_CHUNK {
+                        checklist_sink.write(&tables::checklist(&chunk, &stamp)?)?;
+                        chunk.clear();
+                    }
+                    check_stop(cfg)
+                },
+            )?;
+            checklist_sink.write(&tables::checklist(&chunk, &stamp)?)?;
+            read
+        }
+        None => checklist::Checklist::default(),
+    };
+    let checklist_rejected = checklist.rejects.len() as u64;
+    rejects.write(checklist.rejects)?;
+    let checklist_table = checklist_sink.finish(staging.dir())?;
+    remove_spill(&staging)?;
+    timings.read_checklist_ms += t.elapsed().as_millis() as u64;
+
     // Visits: the union of every source, met with the checklist.
     let t = Instant::now();
-    let visit_rows = join_visits(&visits, &checklist.answers, &comment_tallies, &transcript_tallies);
     let mut visits_sink = sink("visits")?;
-    visits_sink.write(&tables::visits(&visit_rows, &visits.extra_columns, &stamp)?)?;
+    join_visits(&visits, &checklists, &comment_tallies, &transcript_tallies, ROW_CHUNK, |rows| {
+        visits_sink.write(&tables::visits(&rows, &visits.extra_columns, &stamp)?)
+    })?;
     let visits_table = visits_sink.finish(staging.dir())?;
     redactions.add(&rejects.redactions);
     let reject_tally = rejects.tally.clone();
@@ -796,7 +843,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let t = Instant::now();
     let mut inputs = Vec::new();
     for (i, (p, f)) in comment_files.iter().enumerate() {
-        inputs.push(input_file("comments", p, f.as_str(), stream.records_per_file[i])?);
+        inputs.push(input_file("comments", p, f.as_str(), comment_records[i])?);
     }
     for (i, (p, f)) in transcript_files.iter().enumerate() {
         inputs.push(input_file("transcripts", p, f.as_str(), transcript_records[i])?);
@@ -816,11 +863,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let accounting = RunAccounting {
         comments: comment_acc,
         transcripts: transcript_acc,
-        checklist: Accounting {
-            read: checklist.records,
-            accepted: checklist.answers.len() as u64,
-            rejected: checklist_rejected,
-        },
+        checklist: Accounting { read: checklist.records, accepted: checklist.accepted, rejected: checklist_rejected },
         visits: Accounting {
             read: visits.records,
             accepted: visits.by_id.len() as u64,
@@ -913,6 +956,22 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         if cfg.append { (CommitMode::Append, &[]) } else { (CommitMode::Replace, &OBSOLETE_OUTPUTS) };
     staging.commit(&names, obsolete, mode)?;
     Ok(manifest)
+}
+
+/// The staging folder's subfolder for the spill files of duplicate detection.
+const SPILL_DIR: &str = "_spill";
+
+/// Rows of the checklist and visits tables built and written at a time.
+const ROW_CHUNK: usize = 65_536;
+
+fn remove_spill(staging: &Staging) -> Result<()> {
+    let dir = staging.path(SPILL_DIR);
+    match std::fs::remove_dir_all(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
