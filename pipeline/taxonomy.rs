@@ -10,11 +10,11 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// An irritant category. The order of [`Irritant::ALL`] is the order of model heads and
 /// of the per-category columns in every output table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Irritant {
     /// A remote touchpoint with no hand-off to a physical place (site, app, phone, e-mail).
     Digital,
@@ -64,7 +64,7 @@ impl FromStr for Irritant {
 
 /// The customer's stance in a segment. Ordered from most negative to most positive, which
 /// is the order of the sentiment head and of the probability columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Sentiment {
     Negative,
     Neutral,
@@ -116,7 +116,7 @@ impl FromStr for Sentiment {
 }
 
 /// A set of irritant categories, one bit per category.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct IrritantSet(u8);
 
 impl IrritantSet {
@@ -152,7 +152,7 @@ impl FromIterator<Irritant> for IrritantSet {
 }
 
 /// Whether a segment judges an aspect as an irritant or as praise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Polarity {
     Irritant,
     Praise,
@@ -191,7 +191,7 @@ pub struct Aspect {
 }
 
 /// An aspect of a segment with its polarity; `aspect` indexes [`aspects`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AspectLabel {
     pub aspect: usize,
     pub polarity: Polarity,

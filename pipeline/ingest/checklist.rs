@@ -71,6 +71,8 @@ pub struct Checklist {
     pub records: u64,
     pub accepted: u64,
     pub rejects: Vec<Reject>,
+    /// Runs of answer keys that duplicate detection spilled to disk.
+    pub spilled_key_runs: usize,
 }
 
 /// True for the spellings of "not applicable".
@@ -237,7 +239,7 @@ pub fn check_header(path: &Path, format: Format, layout: Layout, names: &ColumnN
         Layout::Wide { .. } => {
             let reader = RowReader::open(path, format, &Columns::All)?;
             let id_col = n("visit_id");
-            if reader.names().iter().any(|h| *h == id_col) {
+            if reader.names().contains(&id_col) {
                 Ok(())
             } else {
                 Err(InputError::new(
@@ -363,6 +365,7 @@ pub fn read(
             }
         }
     }
+    out.spilled_key_runs = check.seen.spilled_runs();
     Ok(out)
 }
 

@@ -83,6 +83,11 @@ impl CommentStream {
         self
     }
 
+    /// Runs of comment ids spilled to disk so far.
+    pub fn spilled_id_runs(&self) -> usize {
+        self.seen.spilled_runs()
+    }
+
     /// The path of a comment file by index.
     pub fn path(&self, index: usize) -> &Path {
         &self.files[index].0

@@ -2,10 +2,10 @@
 //!
 //! What a run holds grows with three things: the batch in flight, the keys of duplicate
 //! detection (one per comment and per checklist answer), and the per-visit tallies. The
-//! first is capped by the budget, the second spills to disk past its share (see
-//! [`crate::ingest::seen`]), and the third is the documented per-visit cost (README,
-//! *Memory*). The rest (the model, the Parquet writers' row groups) does not depend on
-//! the input's size.
+//! first is capped by the budget; the second and the third spill to disk past their
+//! shares (see [`crate::ingest::seen`] and [`crate::join::VisitStore`]). The rest (the
+//! model, the Parquet writers' row groups, the visits file, read whole) does not depend
+//! on the number of comments.
 
 /// Default `--memory-limit`: 1 GiB.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
@@ -21,6 +21,11 @@ pub struct MemoryBudget {
 impl MemoryBudget {
     /// Bytes the table of comment ids may take before it spills: a quarter.
     pub fn comment_ids(self) -> usize {
+        (self.total / 4) as usize
+    }
+
+    /// Bytes the per-visit tallies may take before they spill: a quarter.
+    pub fn visits(self) -> usize {
         (self.total / 4) as usize
     }
 
@@ -79,7 +84,7 @@ mod tests {
     #[test]
     fn shares_add_up_to_less_than_the_whole() {
         let b = MemoryBudget { total: DEFAULT_MEMORY_LIMIT };
-        let shares = b.comment_ids() + b.checklist_keys() + 2 * b.batch_text_bytes();
-        assert!((shares as u64) < b.total / 2, "{shares}");
+        let shares = b.comment_ids() + b.visits() + b.checklist_keys() + 2 * b.batch_text_bytes();
+        assert!((shares as u64) < b.total * 2 / 3, "{shares}");
     }
 }

@@ -39,8 +39,8 @@ use crate::ingest::{
     expand_paths, ColumnNames, Format, InputKind, Reject, RAW_CHARS, RAW_MARGIN_CHARS, REJECT_RAW_CHARS,
 };
 use crate::join::{
-    self, join_visits, ChecklistTally, LangSource, ProcessedComment, ProcessedTranscript, ProcessedTurn, TextTally,
-    TranscriptTally,
+    join_visits, LangSource, ProcessedComment, ProcessedTranscript, ProcessedTurn, TextTally, TranscriptTally,
+    VisitStore,
 };
 use crate::normalise::clean_text;
 use crate::normalise::language::{Language, LanguageDetector};
@@ -49,7 +49,8 @@ use crate::segment::{segment, SegmentRules, Span};
 use crate::write::atomic::{write_file_atomically, CommitMode, Staging};
 use crate::write::dataset::{self, PartitionBy, Partitioning, RunStamp, TableSink};
 use crate::write::manifest::{
-    self, Accounting, InputFile, Manifest, ModelRef, Redaction, RejectTally, RunAccounting, SkippedFile, Timings,
+    self, Accounting, InputFile, Manifest, MemoryUse, ModelRef, Redaction, RejectTally, RunAccounting, SkippedFile,
+    Timings,
 };
 use crate::write::{schema, tables};
 
@@ -653,9 +654,11 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // classified: writing is sequential, and would otherwise leave the workers idle.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ProcessedComment>>(1);
     let stamp_ref = &stamp;
+    let store = VisitStore::spilling(&staging.path(SPILL_DIR), cfg.memory.visits());
     let write_comments = |rx: std::sync::mpsc::Receiver<Vec<ProcessedComment>>| -> Result<_> {
         let (mut segments_sink, mut comments_sink, mut aspects_sink) = (segments_sink, comments_sink, aspects_sink);
-        let mut comment_tallies: HashMap<String, TextTally> = HashMap::new();
+        let mut store = store;
+        let mut per_category = [0u64; 4];
         let mut spans = 0u64;
         for processed in rx {
             spans += processed.iter().map(|p| p.spans.len() as u64).sum::<u64>();
@@ -663,15 +666,16 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
             aspects_sink.write(&tables::comment_aspects(&processed, stamp_ref)?)?;
             comments_sink.write(&tables::comments(&processed, &source_names, stamp_ref)?)?;
             for p in &processed {
-                comment_tallies
-                    .entry(p.comment.visit_id.clone())
-                    .or_default()
-                    .add(&TextTally::of_comment(&p.predictions));
+                let tally = TextTally::of_comment(&p.predictions);
+                for (total, n) in per_category.iter_mut().zip(tally.per_category) {
+                    *total += u64::from(n);
+                }
+                store.add_comment(&p.comment.visit_id, &tally)?;
             }
         }
-        Ok((segments_sink, comments_sink, aspects_sink, comment_tallies, spans))
+        Ok((segments_sink, comments_sink, aspects_sink, store, per_category, spans))
     };
-    let (segments_sink, comments_sink, mut aspects_sink, comment_tallies, comment_spans) =
+    let (segments_sink, comments_sink, mut aspects_sink, mut store, mut per_category, comment_spans) =
         std::thread::scope(|scope| {
             let writer = scope.spawn(move || write_comments(rx));
             let read = (|| -> Result<()> {
@@ -724,9 +728,9 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     timings.process_comments_ms = t.elapsed().as_millis() as u64;
     let comment_records = std::mem::take(&mut stream.records_per_file);
     comment_acc.read = comment_records.iter().sum();
-    // The spilled ids are not part of the output: gone before the commit.
+    let spilled_comment_id_runs = stream.spilled_id_runs() as u64;
+    // The spilled ids are no longer needed.
     drop(stream);
-    remove_spill(&staging)?;
 
     // Transcripts, file by file, processed in batches of transcripts.
     let t = Instant::now();
@@ -735,19 +739,23 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         None => HashMap::new(),
     };
     let mut turns_sink = sink("turns")?;
-    let mut transcript_tallies: HashMap<String, TranscriptTally> = HashMap::new();
     let mut transcript_acc = Accounting::default();
     let mut transcript_records = Vec::with_capacity(transcript_files.len());
     let mut pending: Vec<Transcript> = Vec::new();
     let mut flush = |pending: &mut Vec<Transcript>,
                      redactions: &mut RedactionCounts,
-                     tallies: &mut HashMap<String, TranscriptTally>|
+                     store: &mut VisitStore,
+                     per_category: &mut [u64; 4]|
      -> Result<u64> {
         let batch = std::mem::take(pending);
         let mut processed = prepare_batch(&pool, batch, |t| texts.transcript(t), redactions);
         pool.install(|| texts.classify_transcripts(&mut processed))?;
         for p in &processed {
-            tallies.entry(p.transcript.visit_id.clone()).or_default().add(&TranscriptTally::of_transcript(p));
+            let tally = TranscriptTally::of_transcript(p);
+            for (total, n) in per_category.iter_mut().zip(tally.sentences.per_category) {
+                *total += u64::from(n);
+            }
+            store.add_transcript(&p.transcript.visit_id, &tally)?;
         }
         turns_sink.write(&tables::turns(&processed, &stamp)?)?;
         aspects_sink.write(&tables::transcript_aspects(&processed, &stamp)?)?;
@@ -774,11 +782,11 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         transcript_acc.rejected += file_rejects.len() as u64;
         rejects.write(file_rejects)?;
         if pending.iter().map(|t| t.turns.len()).sum::<usize>() >= batch_size {
-            transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut transcript_tallies)?;
+            transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut store, &mut per_category)?;
         }
     }
     if !pending.is_empty() {
-        transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut transcript_tallies)?;
+        transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut store, &mut per_category)?;
     }
     pb.finish_and_clear();
     let turns_table = turns_sink.finish(staging.dir())?;
@@ -791,8 +799,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // read, against the visit's text, and written in chunks.
     let t = Instant::now();
     let mut checklist_sink = sink("checklist")?;
-    let mut checklists: HashMap<String, ChecklistTally> = HashMap::new();
-    let checklist = match &cfg.checklist {
+    let mut checklist = match &cfg.checklist {
         Some(p) => {
             let mut chunk: Vec<ChecklistAnswer> = Vec::new();
             let seen = SeenKeys::spilling(&staging.path(SPILL_DIR), "checklist-keys", cfg.memory.checklist_keys());
@@ -804,11 +811,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                 &criteria,
                 seen,
                 |a| {
-                    let reported = join::reported(&a.visit_id, &comment_tallies, &transcript_tallies);
-                    match checklists.get_mut(a.visit_id.as_str()) {
-                        Some(tally) => tally.add(&a, reported),
-                        None => checklists.entry(a.visit_id.clone()).or_default().add(&a, reported),
-                    }
+                    store.add_answer(&a)?;
                     chunk.push(a);
                     if chunk.len() >= ROW_CHUNK {
                         checklist_sink.write(&tables::checklist(&chunk, &stamp)?)?;
@@ -823,18 +826,20 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         None => checklist::Checklist::default(),
     };
     let checklist_rejected = checklist.rejects.len() as u64;
-    rejects.write(checklist.rejects)?;
+    rejects.write(std::mem::take(&mut checklist.rejects))?;
     let checklist_table = checklist_sink.finish(staging.dir())?;
-    remove_spill(&staging)?;
     timings.read_checklist_ms += t.elapsed().as_millis() as u64;
 
     // Visits: the union of every source, met with the checklist.
     let t = Instant::now();
     let mut visits_sink = sink("visits")?;
-    join_visits(&visits, &checklists, &comment_tallies, &transcript_tallies, ROW_CHUNK, |rows| {
+    let spilled_visit_runs = store.spilled_runs() as u64;
+    join_visits(&visits, store, VISIT_CHUNK, |rows| {
         visits_sink.write(&tables::visits(&rows, &visits.extra_columns, &stamp)?)
     })?;
     let visits_table = visits_sink.finish(staging.dir())?;
+    // The spill files are not part of the output: gone before the commit.
+    remove_spill(&staging)?;
     redactions.add(&rejects.redactions);
     let reject_tally = rejects.tally.clone();
     let rejects_table = rejects.sink.finish(staging.dir())?;
@@ -899,17 +904,6 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         }
     }
 
-    let mut per_category = [0u64; 4];
-    for tally in comment_tallies.values() {
-        for (i, n) in tally.per_category.iter().enumerate() {
-            per_category[i] += *n as u64;
-        }
-    }
-    for tally in transcript_tallies.values() {
-        for (i, n) in tally.sentences.per_category.iter().enumerate() {
-            per_category[i] += *n as u64;
-        }
-    }
     timings.total_ms = t0.elapsed().as_millis() as u64;
     let mut manifest = Manifest {
         irritant_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -942,6 +936,12 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         redaction: Redaction::new(redactor.is_some(), &redactions),
         timings,
         peak_rss_bytes: manifest::peak_rss_bytes(),
+        memory: MemoryUse {
+            limit_bytes: cfg.memory.total,
+            spilled_comment_id_runs,
+            spilled_checklist_key_runs: checklist.spilled_key_runs as u64,
+            spilled_visit_runs,
+        },
     };
     manifest.check()?;
     let t = Instant::now();
@@ -961,8 +961,10 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
 /// The staging folder's subfolder for the spill files of duplicate detection.
 const SPILL_DIR: &str = "_spill";
 
-/// Rows of the checklist and visits tables built and written at a time.
+/// Rows of the checklist table built and written at a time.
 const ROW_CHUNK: usize = 65_536;
+/// Rows of the visits table built and written at a time: a visit row holds its tallies.
+const VISIT_CHUNK: usize = 8_192;
 
 fn remove_spill(staging: &Staging) -> Result<()> {
     let dir = staging.path(SPILL_DIR);

@@ -34,7 +34,7 @@ pub struct Accounting {
 }
 
 /// Row accounting for the four inputs.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RunAccounting {
     pub comments: Accounting,
     /// Transcripts: one record per JSONL line, or per file for the other formats.
@@ -195,6 +195,19 @@ pub struct Manifest {
     pub timings: Timings,
     /// Peak resident memory of the process (Linux `VmHWM`), when known.
     pub peak_rss_bytes: Option<u64>,
+    /// `--memory-limit`, and the files spilled to stay within it.
+    #[serde(default)]
+    pub memory: MemoryUse,
+}
+
+/// How a run kept within its memory budget.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemoryUse {
+    pub limit_bytes: u64,
+    /// Sorted runs written to disk: comment ids, checklist answer keys, visit tallies.
+    pub spilled_comment_id_runs: u64,
+    pub spilled_checklist_key_runs: u64,
+    pub spilled_visit_runs: u64,
 }
 
 impl Manifest {

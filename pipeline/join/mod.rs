@@ -10,11 +10,16 @@
 //! transcripts; dissonances are only looked for in visits that have some, since without
 //! text there is nothing to disagree with.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+mod store;
+
+pub use store::{SortedVisits, VisitAnswer, VisitStore, VisitTally};
 
 use crate::classify::features::fold;
 use crate::classify::Prediction;
-use crate::ingest::checklist::ChecklistAnswer;
 use crate::ingest::comments::Comment;
 use crate::ingest::transcripts::{Role, Transcript};
 use crate::ingest::visits::{VisitMeta, Visits};
@@ -109,7 +114,7 @@ pub fn mentions_hold_or_transfer(text: &str) -> bool {
 }
 
 /// Remote-channel measures of the transcripts of a visit.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TranscriptTally {
     pub n_transcripts: u32,
     pub n_turns: u32,
@@ -211,7 +216,7 @@ impl TranscriptTally {
 }
 
 /// What the segments of some text add up to.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TextTally {
     pub n_comments: u32,
     pub n_segments: u32,
@@ -314,7 +319,7 @@ pub struct ScoreTally {
 }
 
 impl ScoreTally {
-    fn add(&mut self, a: &ChecklistAnswer) {
+    fn add(&mut self, a: &VisitAnswer) {
         match a.score {
             Some(s) => {
                 self.sum += s;
@@ -363,111 +368,89 @@ impl VisitRow {
     }
 }
 
-/// What a visit's text reports: the categories of its comments and transcripts, or
-/// `None` when it has neither (without text there is nothing to disagree with).
-pub fn reported(
-    visit_id: &str,
-    texts: &HashMap<String, TextTally>,
-    transcripts: &HashMap<String, TranscriptTally>,
-) -> Option<IrritantSet> {
-    let (text, calls) = (texts.get(visit_id), transcripts.get(visit_id));
-    let has_text = text.is_some_and(|t| t.n_comments > 0) || calls.is_some_and(|c| c.n_transcripts > 0);
-    has_text.then(|| {
-        let mut set = text.map(|t| t.irritants).unwrap_or_default();
-        if let Some(c) = calls {
-            set = set.union(c.irritants).union(c.sentences.irritants);
-        }
-        set
-    })
-}
-
-/// One visit's checklist answers, folded as the checklist is read (after the text): its
-/// scores overall and per section, and its dissonances. The answers themselves are not
-/// kept, so a checklist's size costs memory per visit, not per answer.
-#[derive(Debug, Clone, Default)]
-pub struct ChecklistTally {
-    pub answers: u32,
-    pub checklist: ScoreTally,
-    /// Per section, in name order.
-    pub sections: BTreeMap<String, ScoreTally>,
-    pub dissonances: Vec<Dissonance>,
-}
-
-impl ChecklistTally {
-    /// Adds one answer; `reported` is what the visit's text reports ([`reported`]).
-    pub fn add(&mut self, a: &ChecklistAnswer, reported: Option<IrritantSet>) {
-        self.answers += 1;
-        self.checklist.add(a);
-        if let Some(s) = &a.section {
-            match self.sections.get_mut(s.as_str()) {
-                Some(t) => t.add(a),
-                None => {
-                    let mut t = ScoreTally::default();
-                    t.add(a);
-                    self.sections.insert(s.clone(), t);
-                }
-            }
-        }
-        let (Some(reported), Some(cat), Some(score)) = (reported, a.category, a.normalised()) else {
-            return;
-        };
-        let reported = reported.contains(cat);
-        let kind = if score >= HIGH_SCORE && reported {
-            DissonanceKind::HighScoreTextIrritant
-        } else if score < LOW_SCORE && !reported {
-            DissonanceKind::LowScoreNoTextIrritant
-        } else {
-            return;
-        };
-        self.dissonances.push(Dissonance { criterion: a.criterion.clone(), category: cat, score, kind });
-    }
-}
-
-/// Builds the visit rows in visit id order and hands them to `write` in chunks of at
-/// most `chunk` rows, so that the rows of a month of visits are never all in memory;
-/// returns the number of rows.
+/// Builds the visit rows in visit id order, from the visits file and the store's
+/// tallies, and hands them to `write` in chunks of at most `chunk` rows, so that the rows
+/// of a month of visits are never all in memory; returns the number of rows.
 pub fn join_visits(
     visits: &Visits,
-    checklists: &HashMap<String, ChecklistTally>,
-    texts: &HashMap<String, TextTally>,
-    transcripts: &HashMap<String, TranscriptTally>,
+    store: VisitStore,
     chunk: usize,
     mut write: impl FnMut(Vec<VisitRow>) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
-    let mut ids: Vec<&str> = visits.by_id.keys().map(String::as_str).collect();
-    ids.extend(checklists.keys().map(String::as_str));
-    ids.extend(texts.keys().map(String::as_str));
-    ids.extend(transcripts.keys().map(String::as_str));
-    ids.sort_unstable();
-    ids.dedup();
-    let rows = ids.len() as u64;
-    for ids in ids.chunks(chunk.max(1)) {
-        write(ids.iter().map(|id| visit_row(id, visits, checklists, texts, transcripts)).collect())?;
+    let mut listed: Vec<&str> = visits.by_id.keys().map(String::as_str).collect();
+    listed.sort_unstable();
+    let mut listed = listed.into_iter().peekable();
+    let mut tallies = store.into_sorted()?;
+    let mut next_tally = tallies.next_visit()?;
+    let (mut rows, mut n) = (Vec::with_capacity(chunk.max(1)), 0u64);
+    loop {
+        // The smaller of the next listed visit and the next visit with a tally.
+        let row = match (listed.peek(), &next_tally) {
+            (None, None) => break,
+            (Some(id), Some((key, _))) if *id < &**key => visit_row(listed.next().expect("peeked"), visits, None),
+            (Some(_), None) => visit_row(listed.next().expect("peeked"), visits, None),
+            (listed_id, Some((key, _))) => {
+                if listed_id.is_some_and(|id| *id == &**key) {
+                    listed.next();
+                }
+                let (key, tally) = next_tally.take().expect("matched above");
+                next_tally = tallies.next_visit()?;
+                visit_row(&key, visits, Some(tally))
+            }
+        };
+        rows.push(row);
+        n += 1;
+        if rows.len() >= chunk.max(1) {
+            write(std::mem::take(&mut rows))?;
+        }
     }
-    Ok(rows)
+    if !rows.is_empty() {
+        write(rows)?;
+    }
+    Ok(n)
 }
 
-fn visit_row(
-    id: &str,
-    visits: &Visits,
-    checklists: &HashMap<String, ChecklistTally>,
-    texts: &HashMap<String, TextTally>,
-    transcripts: &HashMap<String, TranscriptTally>,
-) -> VisitRow {
-    let calls = transcripts.get(id).cloned().unwrap_or_default();
+fn visit_row(id: &str, visits: &Visits, tally: Option<VisitTally>) -> VisitRow {
+    let tally = tally.unwrap_or_default();
+    let calls = tally.transcripts.unwrap_or_default();
     // One rule for every tally: a visit's sentences are its comments' and its
     // transcripts' alike.
-    let mut text = texts.get(id).cloned().unwrap_or_default();
+    let mut text = tally.comments.unwrap_or_default();
     text.add(&calls.sentences);
-    let checklist = checklists.get(id).cloned().unwrap_or_default();
-    let mut dissonances = checklist.dissonances;
+    let reported = text.irritants.union(calls.irritants);
+    let has_text = text.n_comments > 0 || calls.n_transcripts > 0;
+    let mut checklist = ScoreTally::default();
+    let mut sections: BTreeMap<&str, ScoreTally> = BTreeMap::new();
+    let mut dissonances = Vec::new();
+    for a in &tally.answers {
+        checklist.add(a);
+        if let Some(s) = &a.section {
+            sections.entry(s).or_default().add(a);
+        }
+        if !has_text {
+            continue;
+        }
+        if let (Some(cat), Some(score)) = (a.category, a.normalised()) {
+            let reported = reported.contains(cat);
+            let kind = if score >= HIGH_SCORE && reported {
+                Some(DissonanceKind::HighScoreTextIrritant)
+            } else if score < LOW_SCORE && !reported {
+                Some(DissonanceKind::LowScoreNoTextIrritant)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                dissonances.push(Dissonance { criterion: a.criterion.to_string(), category: cat, score, kind });
+            }
+        }
+    }
     dissonances.sort_by(|a, b| a.criterion.cmp(&b.criterion));
     VisitRow {
         visit_id: id.to_string(),
         meta: visits.by_id.get(id).cloned(),
-        has_checklist: checklist.answers > 0,
-        checklist: checklist.checklist,
-        sections: checklist.sections.into_iter().collect(),
+        has_checklist: !tally.answers.is_empty(),
+        checklist,
+        sections: sections.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         text,
         transcripts: calls,
         dissonances,
@@ -477,7 +460,10 @@ fn visit_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
     use std::path::PathBuf;
+
+    use crate::ingest::checklist::ChecklistAnswer;
 
     fn answer(
         visit: &str,
@@ -499,20 +485,25 @@ mod tests {
         }
     }
 
-    /// The rows of a join, the checklist folded as a run folds it.
+    /// The rows of a join, the tallies stored as a run stores them.
     fn join(
         visits: &Visits,
         answers: &[ChecklistAnswer],
         texts: &HashMap<String, TextTally>,
         transcripts: &HashMap<String, TranscriptTally>,
     ) -> Vec<VisitRow> {
-        let mut checklists: HashMap<String, ChecklistTally> = HashMap::new();
+        let mut store = VisitStore::in_memory();
+        for (id, t) in texts {
+            store.add_comment(id, t).unwrap();
+        }
+        for (id, t) in transcripts {
+            store.add_transcript(id, t).unwrap();
+        }
         for a in answers {
-            let reported = reported(&a.visit_id, texts, transcripts);
-            checklists.entry(a.visit_id.clone()).or_default().add(a, reported);
+            store.add_answer(a).unwrap();
         }
         let mut rows = Vec::new();
-        let n = join_visits(visits, &checklists, texts, transcripts, 2, |chunk| {
+        let n = join_visits(visits, store, 2, |chunk| {
             assert!(chunk.len() <= 2);
             rows.extend(chunk);
             Ok(())
