@@ -6,8 +6,9 @@
 //! "exports/b.csv"]`, `no_redact = true`). It is read from `--config FILE`, else from
 //! `irritant.toml` in the current directory when there is one. Flags given on the command
 //! line win over the file, a repeatable flag included (the command line's values replace
-//! the file's). Relative paths in the file are relative to the file's folder. An unknown
-//! key is an error that lists the valid ones.
+//! the file's), and so does a flag that conflicts with a setting (`--no-redact` given, the
+//! file's `redact_kinds` is left out). Relative paths in the file are relative to the
+//! file's folder. An unknown key is an error that lists the valid ones.
 //!
 //! The file is turned into command-line arguments placed before the user's, so there is
 //! one parser, one set of defaults and one validation for both.
@@ -90,6 +91,15 @@ fn takes_path(arg: &clap::Arg, value: &str, base: &Path) -> bool {
     })
 }
 
+/// Whether `arg` and a flag the user gave cannot be used together (declared on either):
+/// the command line wins, so the setting is left out rather than failing the parse.
+fn conflicts_with_given(cmd: &clap::Command, arg: &clap::Arg, given: &[String]) -> bool {
+    cmd.get_arguments().filter(|other| other.get_long().is_some_and(|l| given.iter().any(|g| g == l))).any(|other| {
+        cmd.get_arg_conflicts_with(arg).iter().any(|c| c.get_id() == other.get_id())
+            || cmd.get_arg_conflicts_with(other).iter().any(|c| c.get_id() == arg.get_id())
+    })
+}
+
 /// `argv` with the config file's settings for `irritant run` inserted after the
 /// subcommand, where the command line does not give them. `cmd` is the whole command
 /// (for the flags of `run`); returns `argv` unchanged for other subcommands.
@@ -118,7 +128,7 @@ pub fn merge(cmd: &clap::Command, argv: Vec<OsString>, file: &Path) -> Result<Ve
         else {
             return Err(err(format!("unknown setting {key:?} in [run]; valid: {}", valid.join(", "))));
         };
-        if given.contains(&long) {
+        if given.contains(&long) || conflicts_with_given(run_cmd, arg, &given) {
             continue;
         }
         let values: Vec<&toml::Value> = match value {
@@ -165,6 +175,13 @@ mod tests {
                 .arg(Arg::new("threads").long("threads"))
                 .arg(Arg::new("out").long("out").short('o').value_name("DIR"))
                 .arg(Arg::new("no-redact").long("no-redact").action(ArgAction::SetTrue))
+                .arg(
+                    Arg::new("redact-kinds")
+                        .long("redact-kinds")
+                        .value_delimiter(',')
+                        .action(ArgAction::Append)
+                        .conflicts_with("no-redact"),
+                )
                 .arg(Arg::new("config").long("config").value_name("FILE")),
         )
     }
@@ -214,5 +231,30 @@ mod tests {
         assert!(e.contains("one value"), "{e}");
         let e = merged("[run]\nno_redact = \"yes\"\n", &["irritant", "run"]).unwrap_err().reason;
         assert!(e.contains("true or false"), "{e}");
+    }
+
+    #[test]
+    fn redact_kinds_is_a_list_or_a_comma_separated_string() {
+        let out = merged("[run]\nredact_kinds = [\"email\", \"phone\"]\n", &["irritant", "run"]).unwrap();
+        assert_eq!(out, vec!["irritant", "run", "--redact-kinds=email", "--redact-kinds=phone"]);
+        let out = merged("[run]\nredact-kinds = \"email,name\"\n", &["irritant", "run"]).unwrap();
+        assert_eq!(out, vec!["irritant", "run", "--redact-kinds=email,name"]);
+        let parsed = cmd().try_get_matches_from(out).unwrap();
+        let kinds: Vec<&String> =
+            parsed.subcommand_matches("run").unwrap().get_many::<String>("redact-kinds").unwrap().collect();
+        assert_eq!(kinds, ["email", "name"]);
+    }
+
+    /// A setting that conflicts with a flag on the command line is left out, whichever of
+    /// the two declares the conflict.
+    #[test]
+    fn a_conflicting_flag_on_the_command_line_wins() {
+        let out = merged("[run]\nredact_kinds = [\"email\"]\nthreads = 2\n", &["irritant", "run", "--no-redact"]);
+        assert_eq!(out.unwrap(), vec!["irritant", "run", "--threads=2", "--no-redact"]);
+        let out = merged("[run]\nno_redact = true\n", &["irritant", "run", "--redact-kinds", "name"]);
+        assert_eq!(out.unwrap(), vec!["irritant", "run", "--redact-kinds", "name"]);
+        // Both in the file: the parser reports the conflict.
+        let out = merged("[run]\nno_redact = true\nredact_kinds = \"name\"\n", &["irritant", "run"]).unwrap();
+        assert!(cmd().try_get_matches_from(out).is_err());
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use std::io::Write;
@@ -21,6 +22,7 @@ use irritant::evaluate;
 use irritant::ingest::checklist::Layout;
 use irritant::ingest::transcripts::RoleMap;
 use irritant::ingest::{ColumnNames, Format};
+use irritant::redact::PiiKind;
 use irritant::run::{run, RunConfig};
 use irritant::segment::SegmentRules;
 use irritant::write::atomic::{write_file_atomically, CommitMode, Staging};
@@ -109,6 +111,10 @@ struct RunArgs {
     /// Keep personal data (e-mails, phone numbers, card numbers, IBANs, names) in the outputs.
     #[arg(long)]
     no_redact: bool,
+    /// Redact only these kinds of personal data, comma-separated (default: all of them); the others are written as
+    /// they are, and the kinds named are redacted as when all are.
+    #[arg(long, value_name = "KIND", value_delimiter = ',', value_parser = redact_kind_parser(), conflicts_with = "no_redact")]
+    redact_kinds: Vec<PiiKind>,
     /// Checklist file, long format (visit_id, criterion, score, max_score, [section], [category]).
     #[arg(long, value_name = "FILE")]
     checklist: Option<PathBuf>,
@@ -287,6 +293,13 @@ struct SchemaArgs {
     markdown: bool,
 }
 
+/// The values of `--redact-kinds`: the kinds as the manifest names them, listed by `--help`
+/// and in the error for an unknown one.
+fn redact_kind_parser() -> impl TypedValueParser<Value = PiiKind> {
+    PossibleValuesParser::new(PiiKind::ALL.map(PiiKind::as_str))
+        .map(|name| PiiKind::from_name(&name).expect("a possible value names a kind"))
+}
+
 /// The thread count to use: 0 means one per core, and more than the cores is clamped
 /// (with a warning), since extra threads only add switching.
 fn clamp_threads(requested: usize) -> usize {
@@ -331,6 +344,7 @@ fn run_config(a: &RunArgs) -> Result<RunConfig> {
         transcript_map: a.transcript_map.clone(),
         roles: RoleMap::with_overrides(&a.speaker_roles).map_err(UsageError)?,
         redact: !a.no_redact,
+        redact_kinds: if a.redact_kinds.is_empty() { PiiKind::ALL.to_vec() } else { a.redact_kinds.clone() },
         checklist: a.checklist.clone(),
         checklist_format: a.checklist_format,
         checklist_layout: match a.checklist_wide {

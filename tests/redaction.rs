@@ -1,13 +1,16 @@
 //! Redaction leaves the model's decisions unchanged. Run, training and evaluation read
 //! text through one function (`normalise::clean_text`, redaction on), so the model reads
-//! redacted text even when a run writes the personal data (`--no-redact`), and the
-//! placeholders it reads (`[PHONE]`, `[EMAIL]`, ...) are no words to it. On comments
-//! holding phone numbers, e-mail addresses, card numbers and IBANs, the two runs give
-//! the same categories, aspects and sentiment to every segment.
+//! redacted text even when a run writes the personal data (`--no-redact`, or
+//! `--redact-kinds` naming some kinds only), and the placeholders it reads (`[PHONE]`,
+//! `[EMAIL]`, ...) are no words to it. On comments holding phone numbers, e-mail
+//! addresses, card numbers and IBANs, the runs give the same categories, aspects and
+//! sentiment to every segment. `--redact-kinds` redacts the kinds it names and writes the
+//! others as they are, and the manifest says which.
 
 mod common;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use arrow::array::{Array, AsArray};
 use common::*;
@@ -42,9 +45,12 @@ fn decisions(out: &std::path::Path) -> (Vec<String>, BTreeSet<Found>) {
 fn redaction_leaves_the_decisions_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let (redacted, kept) = (dir.path().join("redacted"), dir.path().join("kept"));
+    let some = dir.path().join("some");
     let input = fixture("personal_data.csv");
     run_ok(&["run", "--comments", &input, "--out", redacted.to_str().unwrap(), "--quiet"]);
     run_ok(&["run", "--comments", &input, "--out", kept.to_str().unwrap(), "--no-redact", "--quiet"]);
+    let out = some.to_str().unwrap();
+    run_ok(&["run", "--comments", &input, "--out", out, "--redact-kinds", "email,phone", "--quiet"]);
 
     // Every comment holds personal data, which one run wrote and the other did not.
     let texts = |out: &std::path::Path| strings(&read_table(&out.join("comments")), "text");
@@ -59,6 +65,9 @@ fn redaction_leaves_the_decisions_unchanged() {
     let (segments_kept, aspects_kept) = decisions(&kept);
     assert_eq!(segments_redacted, segments_kept);
     assert_eq!(aspects_redacted, aspects_kept);
+    let (segments_some, aspects_some) = decisions(&some);
+    assert_eq!(segments_redacted, segments_some);
+    assert_eq!(aspects_redacted, aspects_some);
     assert!(!aspects_redacted.is_empty(), "the fixture's complaints name aspects");
 
     // No placeholder surfaces as evidence.
@@ -71,12 +80,71 @@ fn redaction_leaves_the_decisions_unchanged() {
     }
 }
 
+/// `--redact-kinds email,phone` redacts e-mail addresses and phone numbers and writes the
+/// names, card numbers and IBANs as they are, in the comments, segments and the raw
+/// content of rejects; the manifest lists the two kinds and counts only them. A default
+/// run lists every kind, a `--no-redact` one none.
+#[test]
+fn redact_kinds_leaves_the_other_kinds_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (some, all, none) = (dir.path().join("some"), dir.path().join("all"), dir.path().join("none"));
+    let input = fixture("comments_pii.csv");
+    let out = some.to_str().unwrap();
+    run_ok(&["run", "--comments", &input, "--out", out, "--redact-kinds", "email,phone", "--quiet"]);
+    run_ok(&["run", "--comments", &input, "--out", all.to_str().unwrap(), "--quiet"]);
+    run_ok(&["run", "--comments", &input, "--out", none.to_str().unwrap(), "--no-redact", "--quiet"]);
+
+    let joined = |table: &std::path::Path, column: &str| -> String {
+        strings(&read_table(table), column).into_iter().flatten().collect::<Vec<_>>().join("\n")
+    };
+    let comments = joined(&some.join("comments"), "text");
+    let segments = joined(&some.join("segments"), "text");
+    let raw = joined(&some.join("rejects"), "raw");
+    for text in [&comments, &segments] {
+        assert!(text.contains("[EMAIL]") && !text.contains("claire.martin"), "{text}");
+        assert!(text.contains("[PHONE]") && !text.contains("06 12 34 56 78"), "{text}");
+        assert!(text.contains("Madame Dupont"), "names are kept: {text}");
+        assert!(text.contains("4111 1111 1111 1111") && text.contains("FR76 3000"), "{text}");
+        assert!(!text.contains("[NAME]") && !text.contains("[CARD]") && !text.contains("[IBAN]"), "{text}");
+    }
+    assert!(raw.contains("Sarah Connor") && raw.contains("[PHONE]") && !raw.contains("7946"), "{raw}");
+
+    let r = manifest(&some).redaction;
+    assert!(r.enabled);
+    assert_eq!(r.kinds, ["email", "phone"]);
+    assert_eq!((r.email, r.phone, r.card, r.iban, r.name), (1, 2, 0, 0, 0));
+    let r = manifest(&all).redaction;
+    assert_eq!(r.kinds, ["email", "phone", "card", "iban", "name"]);
+    assert_eq!((r.email, r.phone, r.card, r.iban, r.name), (1, 2, 1, 1, 2));
+    let r = manifest(&none).redaction;
+    assert!(!r.enabled && r.kinds.is_empty());
+
+    // An unknown kind is a usage error that lists the kinds.
+    let o = dir.path().join("bad").display().to_string();
+    let bad = irritant(&["run", "--comments", &input, "--out", &o, "--redact-kinds", "email,address"]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert!(err.contains("address") && err.contains("email, phone, card, iban, name"), "{err}");
+    let both = irritant(&["run", "--comments", &input, "--out", &o, "--redact-kinds", "name", "--no-redact"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(!dir.path().join("bad").exists());
+
+    // The same from `irritant.toml`; `--no-redact` on the command line wins over the file.
+    let cfg = dir.path().join("irritant.toml");
+    std::fs::write(&cfg, "[run]\nredact_kinds = [\"email\", \"phone\"]\nquiet = true\n").unwrap();
+    let (cfg, from_file) = (cfg.display().to_string(), dir.path().join("from-file").display().to_string());
+    run_ok(&["run", "--config", &cfg, "--comments", &input, "--out", &from_file]);
+    assert_eq!(manifest(Path::new(&from_file)).redaction.kinds, ["email", "phone"]);
+    run_ok(&["run", "--config", &cfg, "--comments", &input, "--out", &from_file, "--no-redact"]);
+    assert!(!manifest(Path::new(&from_file)).redaction.enabled);
+}
+
 /// Recall and false positives per kind on `tests/fixtures/redaction_cases.jsonl`, printed
 /// as a table (`cargo test --test redaction per_kind -- --nocapture`). Per case and kind,
 /// the spans found up to the number expected are hits, the ones expected and not found
 /// misses, and the ones found beyond those expected false positives; a case counts as
 /// exact when its whole redacted text is the expected one. The fixture test in
-/// `pipeline/redact.rs` requires every case to be exact; this one gives the numbers.
+/// `pipeline/redact/tests.rs` requires every case to be exact; this one gives the numbers.
 #[test]
 fn per_kind_recall_and_false_positives_on_the_cases() {
     use irritant::redact::{PiiKind, Redactor};

@@ -44,7 +44,7 @@ use crate::join::{
 };
 use crate::normalise::clean_text;
 use crate::normalise::language::{Language, LanguageDetector};
-use crate::redact::{RedactionCounts, Redactor};
+use crate::redact::{PiiKind, RedactionCounts, Redactor};
 use crate::segment::{segment, SegmentRules, Span};
 use crate::write::atomic::{write_file_atomically, CommitMode, Staging};
 use crate::write::dataset::{self, PartitionBy, Partitioning, RunStamp, TableSink};
@@ -68,6 +68,8 @@ pub struct RunConfig {
     pub roles: RoleMap,
     /// Replace personal data by typed placeholders in every text written.
     pub redact: bool,
+    /// The kinds replaced when `redact` is on; the others are written as they are.
+    pub redact_kinds: Vec<PiiKind>,
     pub checklist: Option<PathBuf>,
     pub checklist_format: Option<Format>,
     pub checklist_layout: Layout,
@@ -115,6 +117,7 @@ impl Default for RunConfig {
             transcript_map: None,
             roles: RoleMap::default(),
             redact: true,
+            redact_kinds: PiiKind::ALL.to_vec(),
             checklist: None,
             checklist_format: None,
             checklist_layout: Layout::Long,
@@ -288,10 +291,11 @@ impl TextPipeline<'_> {
     #[allow(clippy::type_complexity)] // nested lists of the units' texts' segments
     fn classify_units(&self, units: &[Vec<Text>]) -> Result<(Vec<Vec<Vec<Prediction>>>, Vec<Vec<Vec<u32>>>)> {
         let reads_context = self.classifier.reads_context();
-        // Texts written unredacted are redacted for the classifier, span by span.
+        // Texts written unredacted, or of some kinds only, are redacted for the classifier,
+        // span by span.
         let redacted: Vec<String> = match self.redactor {
-            Some(_) => Vec::new(),
-            None => units
+            Some(r) if r.redacts_every_kind() => Vec::new(),
+            _ => units
                 .iter()
                 .flatten()
                 .flat_map(|(text, spans, _)| spans.iter().map(move |s| &text[s.byte_start..s.byte_end]))
@@ -552,7 +556,8 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let stamp = RunStamp { run_id: run_id.clone(), model_id: classifier.id().to_string() };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("cannot start worker threads")?;
     let model_redactor = Redactor::new();
-    let redactor = cfg.redact.then_some(&model_redactor);
+    let written_redactor = model_redactor.only(&cfg.redact_kinds);
+    let redactor = cfg.redact.then_some(&written_redactor);
     let detector = LanguageDetector::default();
     let texts = TextPipeline {
         detector: &detector,
@@ -933,7 +938,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
             .map(|c| (c.as_str().to_string(), per_category[c.index()]))
             .collect(),
         segments_per_second: classified as f64 / (classify_ms.max(1) as f64 / 1000.0),
-        redaction: Redaction::new(redactor.is_some(), &redactions),
+        redaction: Redaction::new(redactor.map_or(&[], Redactor::kinds), &redactions),
         timings,
         peak_rss_bytes: manifest::peak_rss_bytes(),
         memory: MemoryUse {

@@ -44,9 +44,15 @@ pub struct RunAccounting {
 }
 
 /// Personal data replaced by placeholders, per kind, across every output.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Redaction {
     pub enabled: bool,
+    /// The kinds replaced (`email`, `phone`, `card`, `iban`, `name`, in that order): every
+    /// kind unless `--redact-kinds` named some, none when the run kept personal data. The
+    /// kinds not listed were written as they are. Missing from older manifests, whose runs
+    /// replaced every kind when `enabled`.
+    #[serde(default)]
+    pub kinds: Vec<String>,
     pub email: u64,
     pub phone: u64,
     pub card: u64,
@@ -55,9 +61,12 @@ pub struct Redaction {
 }
 
 impl Redaction {
-    pub fn new(enabled: bool, c: &crate::redact::RedactionCounts) -> Self {
+    /// The redaction of a run that replaced `kinds` (none: it kept personal data), with
+    /// its counts.
+    pub fn new(kinds: &[crate::redact::PiiKind], c: &crate::redact::RedactionCounts) -> Self {
         Redaction {
-            enabled,
+            enabled: !kinds.is_empty(),
+            kinds: kinds.iter().map(|kind| kind.as_str().to_string()).collect(),
             email: c.email as u64,
             phone: c.phone as u64,
             card: c.card as u64,
