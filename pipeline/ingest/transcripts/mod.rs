@@ -153,7 +153,9 @@
 //! * `roles.rs`: greeting and caller formulas and the role heuristic (*Speakers and roles*);
 //! * `pieces.rs`: stretches of speech and their merging into turns;
 //! * `meta.rs`: a file's header, its stem and its visit id (*Visit ids*), and
-//!   [`read_visit_map`].
+//!   [`read_visit_map`];
+//! * `speaker_words.rs`: the word lists of labels, annotations and formulas, which are data
+//!   in `speaker_words.toml`.
 
 mod clock;
 mod cues;
@@ -164,6 +166,7 @@ mod markup;
 mod meta;
 mod pieces;
 mod roles;
+mod speaker_words;
 mod speakers;
 mod srt;
 mod text;

@@ -1,100 +1,19 @@
 //! Roles of speakers: the role table first, then, for the labels it does not know, the
 //! greeting and caller formulas of each speaker's first turn and the answering order
-//! (module docs, *Speakers and roles*).
+//! (module docs, *Speakers and roles*). The formulas are data (`speaker_words.toml`).
 
 use std::collections::HashMap;
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+use super::speaker_words::speaker_words;
 use super::speakers::{fold_label, RoleMap};
 use super::{Role, RoleSource, Turn};
 
-/// Greeting formulas that only the answering side says (folded, words separated by one
-/// space).
-const STAFF_FORMULAS: &[&str] = &[
-    "a votre ecoute",
-    "je vous ecoute",
-    "bienvenue chez",
-    "bienvenue sur",
-    "bienvenue au",
-    "bienvenue a",
-    "vous etes bien chez",
-    "vous etes bien au",
-    "vous etes bien a",
-    "vous etes en relation avec",
-    "vous etes en ligne avec",
-    "que puis je faire pour vous",
-    "que puis je pour vous",
-    "qu est ce que je peux faire pour vous",
-    "en quoi puis je vous aider",
-    "comment puis je vous aider",
-    "en quoi puis je vous etre utile",
-    "comment puis je vous etre utile",
-    "merci de votre appel",
-    "merci pour votre appel",
-    "merci d avoir appele",
-    "merci d avoir contacte",
-    "merci de patienter",
-    "thank you for calling",
-    "thanks for calling",
-    "thank you for contacting",
-    "thanks for contacting",
-    "how can i help",
-    "how may i help",
-    "how can i assist",
-    "how may i assist",
-    "what can i do for you",
-    "welcome to",
-    "you re through to",
-    "you are through to",
-    "you ve reached",
-    "you have reached",
-    "you re chatting with",
-    "you are chatting with",
-    "vous discutez avec",
-];
-
-/// Company names for a service, which a caller may also say (`j'appelle le service client`).
-const WEAK_STAFF_FORMULAS: &[&str] = &[
-    "service client",
-    "service clients",
-    "service clientele",
-    "relation client",
-    "customer service",
-    "customer services",
-    "customer care",
-    "customer support",
-];
-
-/// Openings of the calling side.
-const SHOPPER_FORMULAS: &[&str] = &[
-    "je vous appelle",
-    "j appelle",
-    "je vous contacte",
-    "je vous ecris",
-    "je souhaiterais",
-    "je voudrais",
-    "j aimerais",
-    "je souhaite",
-    "je cherche",
-    "je me demandais",
-    "j ai une question",
-    "i m calling",
-    "i am calling",
-    "i would like",
-    "i d like",
-    "i want to",
-    "i wanted to",
-    "i m looking for",
-    "i am looking for",
-    "i was wondering",
-    "i have a question",
-    "i ve got a question",
-];
 /// Lower case, accents removed, every run of non-alphanumeric characters one space, padded
 /// with a space on each side so that formulas match whole words.
-fn fold_phrase(text: &str) -> String {
+pub(super) fn fold_phrase(text: &str) -> String {
     let mut out = String::from(" ");
     for c in text.nfd() {
         if is_combining_mark(c) {
@@ -112,7 +31,7 @@ fn fold_phrase(text: &str) -> String {
     out
 }
 
-fn has_formula(folded: &str, formulas: &[&str]) -> bool {
+fn has_formula(folded: &str, formulas: &[String]) -> bool {
     formulas.iter().any(|f| folded.contains(&format!(" {f} ")))
 }
 
@@ -125,14 +44,15 @@ enum Opening {
 }
 
 fn opening(text: &str) -> Opening {
+    let words = speaker_words();
     let folded = fold_phrase(text);
-    let shopper = has_formula(&folded, SHOPPER_FORMULAS);
-    let strong = has_formula(&folded, STAFF_FORMULAS);
+    let shopper = has_formula(&folded, &words.shopper_formulas);
+    let strong = has_formula(&folded, &words.staff_formulas);
     match (strong, shopper) {
         (true, true) => Opening::Neither,
         (true, false) => Opening::Staff,
         (false, true) => Opening::Shopper,
-        (false, false) if has_formula(&folded, WEAK_STAFF_FORMULAS) => Opening::Staff,
+        (false, false) if has_formula(&folded, &words.weak_staff_formulas) => Opening::Staff,
         (false, false) => Opening::Neither,
     }
 }

@@ -1,92 +1,16 @@
 //! What a speaker label stands for: the role table ([`RoleMap`]), the folding of labels,
 //! anonymous diarisation labels (`SPEAKER_00`), labels that look like names and
-//! annotation words that are never speakers.
+//! annotation words that are never speakers. The word lists are data
+//! (`speaker_words.toml`).
 
 use std::collections::HashMap;
 
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+use super::speaker_words::speaker_words;
 use super::Role;
 
-/// Default labels of the shopper's side, folded (lower case, no accents).
-const SHOPPER_LABELS: &[&str] = &[
-    "client",
-    "cliente",
-    "client mystere",
-    "cliente mystere",
-    "customer",
-    "shopper",
-    "mystery shopper",
-    "mystery caller",
-    "caller",
-    "clt",
-    "visiteur",
-    "visiteuse",
-    "acheteur",
-    "acheteuse",
-    "enqueteur",
-    "enqueteuse",
-    "enqueteur mystere",
-    "appelant",
-    "appelante",
-    "passager",
-    "passagere",
-    "passenger",
-    "user",
-    "utilisateur",
-    "utilisatrice",
-    "moi",
-];
-
-/// Default labels of the staff's side, folded.
-const STAFF_LABELS: &[&str] = &[
-    "conseiller",
-    "conseillere",
-    "conseiller clientele",
-    "conseillere clientele",
-    "teleconseiller",
-    "teleconseillere",
-    "agent",
-    "staff",
-    "advisor",
-    "adviser",
-    "vendeur",
-    "vendeuse",
-    "operateur",
-    "operatrice",
-    "operator",
-    "support",
-    "hotesse",
-    "hostess",
-    "service client",
-    "service clientele",
-    "customer service",
-    "customer care",
-    "customer support",
-    "client service",
-    "client services",
-    "client support",
-    "support client",
-    "service apres vente",
-    "sav",
-    "hotline",
-    "helpdesk",
-    "help desk",
-    "bot",
-    "chatbot",
-    "assistant",
-    "assistante",
-    "assistant virtuel",
-    "assistante virtuelle",
-    "virtual assistant",
-    "receptionist",
-    "receptionniste",
-    "standardiste",
-    "serveur vocal",
-    "ivr",
-    "svi",
-];
 /// Speaker labels (case-insensitive, accents folded) and the role each stands for.
 ///
 /// A label is looked up whole, then without a trailing numbering (`Agent 2`, `Client #1`,
@@ -98,18 +22,19 @@ pub struct RoleMap {
 }
 
 impl Default for RoleMap {
-    /// client, cliente, customer, shopper, caller, clt, visiteur, acheteur, enquêteur,
-    /// mystery shopper (and their feminines, `passager`, `user`, `moi`…) → shopper;
-    /// conseiller, conseillère, agent, staff, advisor, adviser, vendeur, vendeuse,
-    /// opérateur, operator, support, hôtesse, service client, bot, chatbot, assistant
-    /// (and `réceptionniste`, `serveur vocal`, `IVR`…) → staff.
+    /// The labels of `speaker_words.toml`: client, cliente, customer, shopper, caller, clt,
+    /// visiteur, acheteur, enquêteur, mystery shopper (and their feminines, `passager`,
+    /// `user`, `moi`…) → shopper; conseiller, conseillère, agent, staff, advisor, adviser,
+    /// vendeur, vendeuse, opérateur, operator, support, hôtesse, service client, bot,
+    /// chatbot, assistant (and `réceptionniste`, `serveur vocal`, `IVR`…) → staff.
     fn default() -> Self {
+        let words = speaker_words();
         let mut labels = HashMap::new();
-        for l in SHOPPER_LABELS {
-            labels.insert((*l).to_string(), Role::Shopper);
+        for l in &words.shopper_labels {
+            labels.insert(l.clone(), Role::Shopper);
         }
-        for l in STAFF_LABELS {
-            labels.insert((*l).to_string(), Role::Staff);
+        for l in &words.staff_labels {
+            labels.insert(l.clone(), Role::Staff);
         }
         RoleMap { labels }
     }
@@ -201,26 +126,6 @@ pub(super) fn fold_label(s: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Words that stand for an anonymous voice when followed by a number or a letter.
-const ANONYMOUS_WORDS: &[&str] = &[
-    "speaker",
-    "spk",
-    "spkr",
-    "intervenant",
-    "intervenante",
-    "locuteur",
-    "locutrice",
-    "interlocuteur",
-    "interlocutrice",
-    "voice",
-    "voix",
-    "participant",
-    "participante",
-    "person",
-    "personne",
-    "unknown",
-    "inconnu",
-];
 /// Whether a label is an anonymous diarisation label: `SPEAKER_00`, `Speaker 1`, `spk_0`,
 /// `spk0`, `Intervenant 1`, `Locuteur B`, `S1`.
 pub(super) fn is_anonymous_label(label: &str) -> bool {
@@ -230,151 +135,10 @@ pub(super) fn is_anonymous_label(label: &str) -> bool {
     let index: String = rest.chars().filter(|c| !matches!(c, ' ' | '#')).collect();
     let digits = (1..=3).contains(&index.len()) && index.bytes().all(|b| b.is_ascii_digit());
     let letter = index.len() == 1 && index.bytes().all(|b| b.is_ascii_lowercase());
-    (ANONYMOUS_WORDS.contains(&word) && (digits || letter))
+    (speaker_words().anonymous_words.iter().any(|w| w == word) && (digits || letter))
         || (matches!(word, "s" | "l" | "p") && digits && index.len() <= 2)
 }
 
-/// First words (folded) of a label that is an annotation or a non-speech mark, never a
-/// speaker found by the name rule.
-const NOT_SPEAKERS: &[&str] = &[
-    // annotations, French and English
-    "note",
-    "nb",
-    "n b",
-    "ps",
-    "p s",
-    "remarque",
-    "remarques",
-    "rq",
-    "attention",
-    "important",
-    "info",
-    "infos",
-    "information",
-    "rappel",
-    "objet",
-    "sujet",
-    "re",
-    "tr",
-    "fwd",
-    "edit",
-    "update",
-    "resume",
-    "conclusion",
-    "bilan",
-    "verdict",
-    "commentaire",
-    "commentaires",
-    "observation",
-    "observations",
-    "contexte",
-    "precision",
-    "exemple",
-    "ex",
-    "question",
-    "reponse",
-    "q",
-    "r",
-    "ensuite",
-    "puis",
-    "alors",
-    "donc",
-    "mais",
-    "enfin",
-    "bref",
-    "resultat",
-    "total",
-    "prix",
-    "tarif",
-    "montant",
-    "date",
-    "heure",
-    "horaires",
-    "duree",
-    "adresse",
-    "tel",
-    "telephone",
-    "email",
-    "mail",
-    "site",
-    "lien",
-    "url",
-    "ref",
-    "reference",
-    "numero",
-    "motif",
-    "statut",
-    "etape",
-    "step",
-    "summary",
-    "subject",
-    "warning",
-    "reminder",
-    "result",
-    "example",
-    "answer",
-    "tip",
-    "fyi",
-    "then",
-    "so",
-    "but",
-    "also",
-    "price",
-    "address",
-    "phone",
-    "hours",
-    "time",
-    "duration",
-    "status",
-    "order",
-    "commande",
-    "dossier",
-    "vol",
-    "flight",
-    "booking",
-    "reservation",
-    // non-speech marks
-    "musique",
-    "music",
-    "rires",
-    "rire",
-    "laughs",
-    "laughter",
-    "laughing",
-    "inaudible",
-    "incomprehensible",
-    "unintelligible",
-    "indistinct",
-    "silence",
-    "bruit",
-    "bruits",
-    "noise",
-    "background",
-    "sonnerie",
-    "ringing",
-    "rings",
-    "applause",
-    "applaudissements",
-    "pause",
-    "crosstalk",
-    "toux",
-    "cough",
-    "coughs",
-    "soupir",
-    "sigh",
-    "sighs",
-    "hold",
-    "attente",
-    "tonalite",
-    "bip",
-    "bips",
-    "beep",
-    "beeps",
-    "blank",
-];
-
-/// Lowercase words allowed inside a capitalised name (`Jean de La Fontaine`).
-const NAME_PARTICLES: &[&str] = &["de", "du", "des", "d'", "la", "le", "van", "von", "of", "the"];
 /// Whether a label looks like a person's name: every word capitalised (or a particle), the
 /// first one a capitalised letter.
 pub(super) fn looks_like_name(label: &str) -> bool {
@@ -385,14 +149,17 @@ pub(super) fn looks_like_name(label: &str) -> bool {
     first.chars().next().is_some_and(char::is_uppercase)
         && words.all(|w| {
             let w = w.trim_matches(['(', ')']);
-            w.is_empty() || starts_upper_or_digit(w) || NAME_PARTICLES.contains(&w)
+            w.is_empty() || starts_upper_or_digit(w) || speaker_words().name_particles.iter().any(|p| p == w)
         })
 }
 
+/// Whether a label is an annotation or a non-speech mark: its first word, or the whole
+/// label, folded, is one of `speaker_words.toml`'s `not_speakers`.
 pub(super) fn is_annotation(label: &str) -> bool {
     let folded = fold_label(label);
     let first = folded.split(' ').next().unwrap_or("");
-    NOT_SPEAKERS.contains(&first) || NOT_SPEAKERS.contains(&folded.as_str())
+    let not_speakers = &speaker_words().not_speakers;
+    not_speakers.iter().any(|w| w == first || *w == folded)
 }
 
 #[cfg(test)]
