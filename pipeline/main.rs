@@ -184,9 +184,12 @@ struct RunArgs {
     /// Comments per processing batch.
     #[arg(long, default_value_t = 4096)]
     batch_size: usize,
-    /// Reject comments longer than this many characters.
+    /// Reject comments, and transcripts with a turn, longer than this many characters.
     #[arg(long, default_value_t = 100_000)]
     max_text_chars: usize,
+    /// Reject transcript files larger than this once decompressed (a transcript is read whole).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = irritant::run::parse_size)]
+    max_transcript_bytes: u64,
     /// Memory the run may use beyond its fixed costs: duplicate detection spills to disk past a quarter of it,
     /// and batches are cut to keep their text within a sixty-fourth (K, M, G, T as powers of 1024).
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_memory_limit)]
@@ -365,6 +368,7 @@ fn run_config(a: &RunArgs) -> Result<RunConfig> {
         ort_lib: a.ort_lib.clone(),
         batch_size: a.batch_size,
         max_text_chars: a.max_text_chars,
+        max_transcript_bytes: a.max_transcript_bytes,
         memory: irritant::run::MemoryBudget { total: a.memory_limit },
         segment_rules: SegmentRules { max_chars: a.max_segment_chars.max(20) },
         progress: !a.quiet,

@@ -114,16 +114,17 @@ fn check_comments(path: &Path, format: Format) -> Result<(), String> {
 }
 
 fn check_transcripts(path: &Path, format: TranscriptFormat) -> Result<(), String> {
-    let records = match transcripts::read_file(path, format, &Default::default(), &RoleMap::default()) {
-        Ok(r) => r,
-        Err(e) => {
-            assert_printable("input error", &e.to_string());
-            if e.reason == "cannot be decoded (a corrupt file?)" {
-                return Err(format!("a transcript decoder panicked: {e}"));
+    let records =
+        match transcripts::read_file(path, format, &Default::default(), &RoleMap::default(), &Default::default()) {
+            Ok(r) => r,
+            Err(e) => {
+                assert_printable("input error", &e.to_string());
+                if e.reason == "cannot be decoded (a corrupt file?)" {
+                    return Err(format!("a transcript decoder panicked: {e}"));
+                }
+                return Ok(());
             }
-            return Ok(());
-        }
-    };
+        };
     if records.is_empty() {
         return Err("a file gave no record at all".into());
     }

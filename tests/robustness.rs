@@ -132,7 +132,7 @@ use irritant::ingest::transcripts::{self, RoleMap, TranscriptFormat, TranscriptR
 /// Accepted transcript ids and `(line, reason)` of the rejects of one transcript file.
 fn read_transcripts(path: &Path) -> (Vec<String>, Vec<(Option<u64>, String)>) {
     let format = TranscriptFormat::from_path(path).unwrap();
-    let records = transcripts::read_file(path, format, &Default::default(), &RoleMap::default())
+    let records = transcripts::read_file(path, format, &Default::default(), &RoleMap::default(), &Default::default())
         .unwrap_or_else(|e| panic!("{e}"));
     let (mut ok, mut rejected) = (Vec::new(), Vec::new());
     for r in records {
@@ -156,7 +156,14 @@ fn a_lone_cr_ends_a_line_in_transcripts() {
     let (ok, rejected) = read_transcripts(&robustness("transcripts_cr.jsonl"));
     assert_eq!((ok, rejected), (vec!["T1".to_string(), "T2".into(), "T3".into()], vec![]));
     let p = robustness("call_cr.txt");
-    let records = transcripts::read_file(&p, TranscriptFormat::Text, &Default::default(), &RoleMap::default()).unwrap();
+    let records = transcripts::read_file(
+        &p,
+        TranscriptFormat::Text,
+        &Default::default(),
+        &RoleMap::default(),
+        &Default::default(),
+    )
+    .unwrap();
     let [TranscriptRecord::Transcript(t)] = records.as_slice() else { panic!("{records:?}") };
     assert_eq!(t.visit_id, "V9");
     assert_eq!(t.turns.len(), 3, "{:?}", t.turns);

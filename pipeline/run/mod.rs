@@ -89,8 +89,10 @@ pub struct RunConfig {
     pub ort_lib: Option<PathBuf>,
     /// Comments per batch.
     pub batch_size: usize,
-    /// Comments longer than this (in characters) are rejected.
+    /// Comments and transcript turns longer than this (in characters) are rejected.
     pub max_text_chars: usize,
+    /// Transcript files larger than this (in bytes, decompressed) are rejected.
+    pub max_transcript_bytes: u64,
     /// What the run may hold in memory; duplicate detection spills to disk past its share.
     pub memory: MemoryBudget,
     pub segment_rules: SegmentRules,
@@ -132,6 +134,7 @@ impl Default for RunConfig {
             ort_lib: None,
             batch_size: 4096,
             max_text_chars: 100_000,
+            max_transcript_bytes: transcripts::Limits::default().max_file_bytes,
             memory: MemoryBudget { total: DEFAULT_MEMORY_LIMIT },
             segment_rules: SegmentRules::default(),
             progress: true,
@@ -744,6 +747,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         None => HashMap::new(),
     };
     let mut turns_sink = sink("turns")?;
+    let limits = transcripts::Limits { max_file_bytes: cfg.max_transcript_bytes, max_turn_chars: cfg.max_text_chars };
     let mut transcript_acc = Accounting::default();
     let mut transcript_records = Vec::with_capacity(transcript_files.len());
     let mut pending: Vec<Transcript> = Vec::new();
@@ -768,7 +772,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     };
     for (path, format) in &transcript_files {
         check_stop(cfg)?;
-        let records = transcripts::read_file(path, *format, &visit_map, &cfg.roles)?;
+        let records = transcripts::read_file(path, *format, &visit_map, &cfg.roles, &limits)?;
         transcript_records.push(records.len() as u64);
         let mut file_rejects = Vec::new();
         for r in records {

@@ -105,8 +105,13 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let err =
-            read_file(Path::new("/nonexistent/x.txt"), TranscriptFormat::Text, &HashMap::new(), &RoleMap::default());
+        let err = read_file(
+            Path::new("/nonexistent/x.txt"),
+            TranscriptFormat::Text,
+            &HashMap::new(),
+            &RoleMap::default(),
+            &super::super::Limits::default(),
+        );
         assert!(err.unwrap_err().reason.starts_with("cannot open"));
         assert!(matches!(decode_file(b"\x01\x02\x03abc\x04\x05"), Decoded::Binary(_)));
     }

@@ -392,14 +392,57 @@ pub fn read_file(
     format: TranscriptFormat,
     visit_map: &HashMap<String, String>,
     roles: &RoleMap,
+    limits: &Limits,
 ) -> Result<Vec<TranscriptRecord>, InputError> {
     catch_decoder_panic(path, || {
         let mut bytes = Vec::new();
         open_input(path, Expected::Transcript)?
+            .take(limits.max_file_bytes.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| InputError::new(Location::file(path), format!("cannot read: {e}")))?;
-        Ok(read_bytes(&bytes, path, format, visit_map, roles))
+        if bytes.len() as u64 > limits.max_file_bytes {
+            let reason = format!("file is over the limit of {} bytes (--max-transcript-bytes)", limits.max_file_bytes);
+            return Ok(vec![reject(path, None, &format!("<over {} bytes>", limits.max_file_bytes), reason)]);
+        }
+        Ok(read_bytes(&bytes, path, format, visit_map, roles).into_iter().map(|r| limits.check(r)).collect())
     })
+}
+
+/// Size limits of transcripts, as comments have theirs: a transcript is read whole, so
+/// its file is bounded, and each turn is bounded as a comment's text is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of a transcript file, after decompression (`--max-transcript-bytes`).
+    pub max_file_bytes: u64,
+    /// Characters of one turn (`--max-text-chars`, shared with comments).
+    pub max_turn_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_file_bytes: 64 << 20, max_turn_chars: 100_000 }
+    }
+}
+
+impl Limits {
+    /// The transcript, or a reject when one of its turns is over the limit.
+    fn check(&self, record: TranscriptRecord) -> TranscriptRecord {
+        let TranscriptRecord::Transcript(t) = &record else {
+            return record;
+        };
+        for (i, turn) in t.turns.iter().enumerate() {
+            let chars = turn.text.chars().count();
+            if chars > self.max_turn_chars {
+                let reason = format!(
+                    "turn {} has {chars} characters, over the limit of {} (--max-text-chars)",
+                    i + 1,
+                    self.max_turn_chars
+                );
+                return reject(&t.file, Some(t.line), &turn.text, reason);
+            }
+        }
+        record
+    }
 }
 
 /// [`read_file`] on bytes already read; `path` names the records and gives the stem.
@@ -468,7 +511,7 @@ mod tests {
     pub(super) fn read(name: &str, visit_map: &HashMap<String, String>) -> Vec<TranscriptRecord> {
         let path = fixture(name);
         let format = TranscriptFormat::from_path(&path).unwrap();
-        read_file(&path, format, visit_map, &RoleMap::default()).unwrap()
+        read_file(&path, format, visit_map, &RoleMap::default(), &Limits::default()).unwrap()
     }
 
     pub(super) fn one(name: &str) -> Transcript {
@@ -493,6 +536,44 @@ mod tests {
 
     pub(super) fn roles_of(t: &Transcript) -> Vec<&'static str> {
         t.turns.iter().map(|t| t.role.as_str()).collect()
+    }
+
+    #[test]
+    fn files_and_turns_over_their_limits_are_rejected_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits { max_file_bytes: 400, max_turn_chars: 60 };
+        let text = dir.path().join("V1.txt");
+        std::fs::write(&text, format!("Client : Bonjour.\nConseiller : {}\n", "attendez ".repeat(10))).unwrap();
+        let records = read_file(&text, TranscriptFormat::Text, &HashMap::new(), &RoleMap::default(), &limits).unwrap();
+        match &records[..] {
+            [TranscriptRecord::Rejected { reason, line, .. }] => {
+                assert_eq!(reason, "turn 2 has 89 characters, over the limit of 60 (--max-text-chars)");
+                assert_eq!(*line, Some(1));
+            }
+            other => panic!("{other:?}"),
+        }
+        // In JSON Lines, only the transcript holding the long turn is rejected.
+        let jsonl = dir.path().join("chats.jsonl");
+        let line = |id: &str, said: &str| {
+            format!(r#"{{"visit_id":"{id}","turns":[{{"speaker":"shopper","text":"{said}"}}]}}"#)
+        };
+        std::fs::write(&jsonl, [line("V1", "ok"), line("V2", &"x".repeat(61)), line("V3", "merci")].join("\n"))
+            .unwrap();
+        let records =
+            read_file(&jsonl, TranscriptFormat::Jsonl, &HashMap::new(), &RoleMap::default(), &limits).unwrap();
+        let kinds: Vec<_> = records.iter().map(|r| matches!(r, TranscriptRecord::Transcript(_))).collect();
+        assert_eq!(kinds, [true, false, true]);
+        // A file over the byte limit is one reject, read no further than the limit.
+        std::fs::write(&jsonl, vec![line("V1", "ok"); 10].join("\n")).unwrap();
+        let records =
+            read_file(&jsonl, TranscriptFormat::Jsonl, &HashMap::new(), &RoleMap::default(), &limits).unwrap();
+        match &records[..] {
+            [TranscriptRecord::Rejected { reason, raw, .. }] => {
+                assert_eq!(reason, "file is over the limit of 400 bytes (--max-transcript-bytes)");
+                assert_eq!(raw, "<over 400 bytes>");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -523,7 +604,7 @@ mod tests {
         let chats = std::fs::read(fixture("chats.jsonl")).unwrap();
         let read = |path: &Path, map: &HashMap<String, String>| {
             let format = TranscriptFormat::from_path(path).unwrap();
-            read_file(path, format, map, &RoleMap::default()).unwrap_or_else(|e| panic!("{e}"))
+            read_file(path, format, map, &RoleMap::default(), &Limits::default()).unwrap_or_else(|e| panic!("{e}"))
         };
         let visit = |records: &[TranscriptRecord]| match &records[0] {
             TranscriptRecord::Transcript(t) => (t.transcript_id.clone(), t.visit_id.clone()),
@@ -552,7 +633,7 @@ mod tests {
         let err = |name: &str, bytes: &[u8]| {
             let p = write(dir.path(), name, bytes);
             let format = TranscriptFormat::from_path(&p).unwrap();
-            match read_file(&p, format, &HashMap::new(), &RoleMap::default()) {
+            match read_file(&p, format, &HashMap::new(), &RoleMap::default(), &Limits::default()) {
                 Err(e) => {
                     assert_eq!(e.location.file, p);
                     e.reason
@@ -577,7 +658,8 @@ mod tests {
         );
         // Other binary content stays a reject of the file, as before.
         let p = write(dir.path(), "noise.vtt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
-        let records = read_file(&p, TranscriptFormat::WebVtt, &HashMap::new(), &RoleMap::default()).unwrap();
+        let records =
+            read_file(&p, TranscriptFormat::WebVtt, &HashMap::new(), &RoleMap::default(), &Limits::default()).unwrap();
         assert!(matches!(&records[0], TranscriptRecord::Rejected { reason, .. } if reason.starts_with("binary file")));
     }
 
