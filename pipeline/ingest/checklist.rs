@@ -64,13 +64,20 @@ pub enum Layout {
     },
 }
 
-/// What reading a checklist gave besides its answers, which go one by one to the
-/// caller (see [`read`]).
+/// One record of the checklist: an answer, or a reject with its reason.
+#[derive(Debug)]
+pub enum ChecklistRecord {
+    Answer(ChecklistAnswer),
+    Rejected(Reject),
+}
+
+/// What reading a checklist counted; its records go one by one to the caller (see
+/// [`read`]).
 #[derive(Debug, Default)]
 pub struct Checklist {
     pub records: u64,
     pub accepted: u64,
-    pub rejects: Vec<Reject>,
+    pub rejected: u64,
     /// Runs of answer keys that duplicate detection spilled to disk.
     pub spilled_key_runs: usize,
 }
@@ -251,7 +258,7 @@ pub fn check_header(path: &Path, format: Format, layout: Layout, names: &ColumnN
     }
 }
 
-/// Reads a checklist file in either layout, handing each valid answer to `on_answer` in
+/// Reads a checklist file in either layout, handing each answer or reject to `on_record` in
 /// file order; duplicates of a (visit, criterion) pair are found with `seen`.
 pub fn read(
     path: &Path,
@@ -260,13 +267,27 @@ pub fn read(
     names: &ColumnNames,
     criteria: &HashMap<String, CriterionInfo>,
     seen: SeenKeys,
-    mut on_answer: impl FnMut(ChecklistAnswer) -> anyhow::Result<()>,
+    mut on_record: impl FnMut(ChecklistRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<Checklist> {
     let n = |f: &str| names.get("checklist", f).to_string();
     let mut check = AnswerCheck { criteria, seen };
     let mut out = Checklist::default();
-    let reject = |out: &mut Checklist, row: u64, column: Option<String>, raw: &str, reason: String| {
-        out.rejects.push(Reject::new(InputKind::Checklist, path, Some(row), column.as_deref(), raw, reason))
+    let on_record: &mut dyn FnMut(ChecklistRecord) -> anyhow::Result<()> = &mut on_record;
+    let reject = |out: &mut Checklist,
+                  on_record: &mut dyn FnMut(ChecklistRecord) -> anyhow::Result<()>,
+                  row: u64,
+                  column: Option<String>,
+                  raw: &str,
+                  reason: String| {
+        out.rejected += 1;
+        on_record(ChecklistRecord::Rejected(Reject::new(
+            InputKind::Checklist,
+            path,
+            Some(row),
+            column.as_deref(),
+            raw,
+            reason,
+        )))
     };
     match layout {
         Layout::Long => {
@@ -279,7 +300,7 @@ pub fn read(
                 out.records += 1;
                 let rec = match item {
                     Item::Malformed { row, raw, reason } => {
-                        reject(&mut out, row, None, &raw, reason);
+                        reject(&mut out, on_record, row, None, &raw, reason)?;
                         continue;
                     }
                     Item::Record(r) => r,
@@ -290,7 +311,14 @@ pub fn read(
                     Some(m) => match parse_number(m) {
                         Some(v) => Some(v),
                         None => {
-                            reject(&mut out, rec.row, None, &rec.raw, format!("max_score {m:?} is not a number"));
+                            reject(
+                                &mut out,
+                                on_record,
+                                rec.row,
+                                None,
+                                &rec.raw,
+                                format!("max_score {m:?} is not a number"),
+                            )?;
                             continue;
                         }
                     },
@@ -307,9 +335,9 @@ pub fn read(
                 ) {
                     Ok(a) => {
                         out.accepted += 1;
-                        on_answer(a)?
+                        on_record(ChecklistRecord::Answer(a))?
                     }
-                    Err(Refused::Reject(reason)) => reject(&mut out, rec.row, None, &rec.raw, reason),
+                    Err(Refused::Reject(reason)) => reject(&mut out, on_record, rec.row, None, &rec.raw, reason)?,
                     Err(Refused::Fatal(e)) => return Err(e),
                 }
             }
@@ -331,7 +359,7 @@ pub fn read(
                     Item::Malformed { row, raw, reason } => {
                         out.records += criteria_cols.len() as u64;
                         for &c in &criteria_cols {
-                            reject(&mut out, row, Some(header[c].clone()), &raw, reason.clone());
+                            reject(&mut out, on_record, row, Some(header[c].clone()), &raw, reason.clone())?;
                         }
                         continue;
                     }
@@ -356,9 +384,11 @@ pub fn read(
                     ) {
                         Ok(a) => {
                             out.accepted += 1;
-                            on_answer(a)?
+                            on_record(ChecklistRecord::Answer(a))?
                         }
-                        Err(Refused::Reject(reason)) => reject(&mut out, rec.row, Some(criterion), &rec.raw, reason),
+                        Err(Refused::Reject(reason)) => {
+                            reject(&mut out, on_record, rec.row, Some(criterion), &rec.raw, reason)?
+                        }
                         Err(Refused::Fatal(e)) => return Err(e),
                     }
                 }

@@ -29,7 +29,7 @@ pub use summary::Summary;
 use crate::classify::{self, Classifier, Prediction, SegmentInput};
 use crate::digest::sha256_file;
 use crate::error::{RunError, UsageError};
-use crate::ingest::checklist::{self, ChecklistAnswer, Layout};
+use crate::ingest::checklist::{self, ChecklistAnswer, ChecklistRecord, Layout};
 use crate::ingest::comments::{Comment, CommentRecord, CommentStream};
 use crate::ingest::dates::DateParser;
 use crate::ingest::seen::SeenKeys;
@@ -808,9 +808,9 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     // read, against the visit's text, and written in chunks.
     let t = Instant::now();
     let mut checklist_sink = sink("checklist")?;
-    let mut checklist = match &cfg.checklist {
+    let checklist = match &cfg.checklist {
         Some(p) => {
-            let mut chunk: Vec<ChecklistAnswer> = Vec::new();
+            let (mut chunk, mut rejected): (Vec<ChecklistAnswer>, Vec<Reject>) = (Vec::new(), Vec::new());
             let seen = SeenKeys::spilling(&staging.path(SPILL_DIR), "checklist-keys", cfg.memory.checklist_keys());
             let read = checklist::read(
                 p,
@@ -819,23 +819,33 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
                 &cfg.columns,
                 &criteria,
                 seen,
-                |a| {
-                    store.add_answer(&a)?;
-                    chunk.push(a);
-                    if chunk.len() >= ROW_CHUNK {
-                        checklist_sink.write(&tables::checklist(&chunk, &stamp)?)?;
-                        chunk.clear();
+                |record| {
+                    match record {
+                        ChecklistRecord::Answer(a) => {
+                            store.add_answer(&a)?;
+                            chunk.push(a);
+                            if chunk.len() >= ROW_CHUNK {
+                                checklist_sink.write(&tables::checklist(&chunk, &stamp)?)?;
+                                chunk.clear();
+                            }
+                        }
+                        ChecklistRecord::Rejected(r) => {
+                            rejected.push(r);
+                            if rejected.len() >= batch_size {
+                                rejects.write(std::mem::take(&mut rejected))?;
+                            }
+                        }
                     }
                     check_stop(cfg)
                 },
             )?;
             checklist_sink.write(&tables::checklist(&chunk, &stamp)?)?;
+            rejects.write(rejected)?;
             read
         }
         None => checklist::Checklist::default(),
     };
-    let checklist_rejected = checklist.rejects.len() as u64;
-    rejects.write(std::mem::take(&mut checklist.rejects))?;
+    let checklist_rejected = checklist.rejected;
     let checklist_table = checklist_sink.finish(staging.dir())?;
     timings.read_checklist_ms += t.elapsed().as_millis() as u64;
 
