@@ -960,6 +960,7 @@ fn scan_window(text: &str, s: usize, end: usize, max: usize) -> Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::SplitMix64;
 
     /// Segments with the given cap, checks every invariant, and returns the texts.
     fn segs_max(text: &str, max: usize) -> Vec<&str> {
@@ -1444,19 +1445,6 @@ mod tests {
         assert_eq!(out[2].char_start, 0);
     }
 
-    struct Lcg(u64);
-
-    impl Lcg {
-        fn next_usize(&mut self) -> usize {
-            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (self.0 >> 33) as usize
-        }
-
-        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[self.next_usize() % items.len()]
-        }
-    }
-
     const FRAGMENTS: &[&str] = &[
         "accueil",
         "Accueil",
@@ -1540,18 +1528,18 @@ mod tests {
 
     #[test]
     fn property_random_texts() {
-        let mut rng = Lcg(0x5eed_1234);
+        let mut rng = SplitMix64(0x5eed_1234);
         let caps = [1, 2, 3, 7, 16, 40, 400];
         for _ in 0..600 {
-            let n = rng.next_usize() % 40;
+            let n = rng.below(40);
             let mut text = String::new();
             for _ in 0..n {
-                text.push_str(rng.pick(FRAGMENTS));
-                if !rng.next_usize().is_multiple_of(3) {
+                text.push_str(FRAGMENTS[rng.below(FRAGMENTS.len())]);
+                if rng.below(3) != 0 {
                     text.push(' ');
                 }
             }
-            let max = caps[rng.next_usize() % caps.len()];
+            let max = caps[rng.below(caps.len())];
             let spans = segment(&text, &SegmentRules { max_chars: max });
             check_spans(&text, &spans, max);
             if text.trim().is_empty() {
@@ -1563,11 +1551,11 @@ mod tests {
     #[test]
     fn property_random_characters() {
         let alphabet: Vec<char> = "aZé .!?…,;:\n\"«»()'😀\u{200D}\u{FE0F}-*•1€@/ \u{A0}".chars().collect();
-        let mut rng = Lcg(42);
+        let mut rng = SplitMix64(42);
         for _ in 0..400 {
-            let len = rng.next_usize() % 80;
-            let text: String = (0..len).map(|_| alphabet[rng.next_usize() % alphabet.len()]).collect();
-            let max = 1 + rng.next_usize() % 30;
+            let len = rng.below(80);
+            let text: String = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let max = 1 + rng.below(30);
             let spans = segment(&text, &SegmentRules { max_chars: max });
             check_spans(&text, &spans, max);
         }

@@ -426,14 +426,10 @@ mod tests {
         let mut alphabet: Vec<char> =
             "aé ÃÂâ€™œ\u{9d}ð\u{9f}Ÿ…»’“”\u{fffd}?\n\r\t\u{a0}\u{200d}\u{200b}😀ÏÐ¿¸ï»ß\u{301}".chars().collect();
         alphabet.extend((0x80..=0xFF).filter_map(char::from_u32));
-        let mut seed: u64 = 0x5EED;
-        let mut next = move || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            usize::try_from(seed >> 33).unwrap_or(0)
-        };
+        let mut rng = crate::rng::SplitMix64(0x5EED);
         for _ in 0..20_000 {
-            let len = next() % 16;
-            let raw: String = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
+            let len = rng.below(16);
+            let raw: String = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
             let once = normalise(&raw);
             let twice = normalise(&once.text);
             assert_eq!(twice.text, once.text, "{raw:?}");
