@@ -80,6 +80,8 @@
 //! * The abbreviation lists are curated, not exhaustive; unknown abbreviations are
 //!   ordinary words and their full stop ends the sentence.
 
+use crate::normalise::chars::{char_after, char_before, is_emoji, is_emoji_component};
+
 /// Default cap on the length of a segment, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 400;
 
@@ -155,7 +157,7 @@ pub fn segment_into(text: &str, rules: &SegmentRules, out: &mut Vec<Span>) {
 
 /// The character starting at byte `i` (a char boundary below `text.len()`).
 fn char_at(text: &str, i: usize) -> char {
-    text[i..].chars().next().unwrap_or('\0')
+    char_after(text, i).unwrap_or('\0')
 }
 
 fn skip_ws(text: &str, mut i: usize, end: usize) -> usize {
@@ -214,35 +216,6 @@ fn is_bullet_symbol(c: char) -> bool {
             | '–'
             | '—'
     )
-}
-
-/// Pictographic characters that start an emoji.
-fn is_emoji(c: char) -> bool {
-    matches!(
-        c as u32,
-        0x1F000..=0x1FAFF
-            | 0x2600..=0x27BF
-            | 0x2B05..=0x2B07
-            | 0x2B1B
-            | 0x2B1C
-            | 0x2B50
-            | 0x2B55
-            | 0x231A
-            | 0x231B
-            | 0x2328
-            | 0x23CF
-            | 0x23E9..=0x23F3
-            | 0x23F8..=0x23FA
-            | 0x3030
-            | 0x303D
-            | 0x3297
-            | 0x3299
-    )
-}
-
-/// Characters that continue an emoji: ZWJ, variation selectors, keycap, tags.
-fn is_emoji_component(c: char) -> bool {
-    matches!(c as u32, 0x200D | 0xFE0E | 0xFE0F | 0x20E3 | 0xE0020..=0xE007F)
 }
 
 /// End of the emoticon token starting at `i` (`:)`, `:-(`, `;)`, `:D`, `^^`, `<3` …),
@@ -797,7 +770,7 @@ fn capitalised_word_at(text: &str, p: usize, end: usize) -> bool {
 
 /// The character ending just before byte `i` (`i > 0`, a char boundary).
 fn char_at_before(text: &str, i: usize) -> char {
-    text[..i].chars().next_back().unwrap_or('\0')
+    char_before(text, i).unwrap_or('\0')
 }
 
 /// A piece of a line between two boundaries, trimmed.

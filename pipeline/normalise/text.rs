@@ -21,6 +21,7 @@
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
+use super::chars::is_pictographic;
 use super::mojibake::repair_mojibake;
 
 /// What normalisation changed, reported per comment so dashboards can filter repaired rows.
@@ -160,15 +161,6 @@ fn class(c: char) -> Class {
         c if c.is_control() => Class::Drop,
         _ => Class::Keep,
     }
-}
-
-/// Emoji-like characters (pictographs, dingbats, variation selector 16): what a zero-width
-/// joiner may stand between.
-fn is_pictographic(c: char) -> bool {
-    matches!(
-        u32::from(c),
-        0x2300..=0x23FF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x1F000..=0x1FAFF
-    )
 }
 
 /// A run of whitespace waiting for the next visible character, which decides whether it is
