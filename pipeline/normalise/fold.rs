@@ -4,9 +4,11 @@
 //! A character folds to its canonical decomposition (NFD) less the combining marks,
 //! lower-cased. Folding a text character by character gives the same result as folding
 //! the NFD of the whole text, because every character that NFD reorders is a combining
-//! mark, and marks are dropped (tested below). The callers that need more (the features
-//! map digits and apostrophes, speaker labels turn punctuation into spaces) build on
-//! [`fold_char`]; their mappings are applied to its output.
+//! mark, and marks are dropped (tested below). Callers that need more (the features map
+//! digits, apostrophes and ligatures) apply their mappings to the output of [`fold_char`]:
+//! lower-casing never changes whether a character is alphanumeric, whitespace, an ASCII
+//! digit or ASCII punctuation (tested below), so a folded character can be classified as
+//! the unaccented character it comes from would be.
 
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
