@@ -58,25 +58,21 @@ const SEED: u64 = 0x1_5EED_CAFE;
 /// Synthetic French and English comments about store visits, apps, deliveries, click &
 /// collect, queues and praise.
 pub mod corpus {
-    /// SplitMix64: small, fast and good enough for synthetic data.
-    pub struct Rng(u64);
+    use irritant::rng::SplitMix64;
+
+    /// The crate's SplitMix64 (small, fast and good enough for synthetic data), with the
+    /// draws the corpus needs.
+    pub struct Rng(SplitMix64);
 
     impl Rng {
         pub fn new(seed: u64) -> Self {
-            Rng(seed)
+            Rng(SplitMix64(seed))
         }
 
-        pub fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-
-        /// Uniform in `0..n` (`n > 0`).
+        /// Uniform in `0..n` (`n > 0`), by multiplication rather than the remainder of
+        /// [`SplitMix64::below`], as the generated files have always been drawn.
         pub fn below(&mut self, n: u64) -> u64 {
-            ((self.next_u64() as u128 * n as u128) >> 64) as u64
+            ((self.0.next_u64() as u128 * n as u128) >> 64) as u64
         }
 
         /// Uniform in `lo..=hi`.

@@ -28,8 +28,9 @@ use crate::classify::metrics::{
     aspect_class, aspect_class_names, fmt3, irritant_scores, sentiment_scores, IrritantScores, LabelScores,
     SentimentScores,
 };
-use crate::classify::train::{aspect_scores, SplitMix64};
+use crate::classify::train::aspect_scores;
 use crate::classify::{Classifier, Prediction};
+use crate::rng::SplitMix64;
 use crate::taxonomy::{aspects, Irritant, IrritantSet, Polarity, Sentiment};
 use crate::write::schema;
 use crate::write::tables::push_irritants;

@@ -15,7 +15,7 @@
 //! `taxonomy` holds the labels of `TAXONOMY.md`, the labelling contract every model and
 //! data file follows; `run` drives a whole batch job from a [`run::RunConfig`]; `config`
 //! reads its settings from `irritant.toml`; `digest` names inputs and models by their
-//! SHA-256.
+//! SHA-256; `rng` is the seeded generator of shuffles, bootstrap samples and test data.
 
 pub mod classify;
 pub mod config;
@@ -26,6 +26,7 @@ pub mod ingest;
 pub mod join;
 pub mod normalise;
 pub mod redact;
+pub mod rng;
 pub mod run;
 pub mod segment;
 pub mod taxonomy;

@@ -80,6 +80,8 @@
 //! * The abbreviation lists are curated, not exhaustive; unknown abbreviations are
 //!   ordinary words and their full stop ends the sentence.
 
+use crate::normalise::chars::{char_after, char_before, is_emoji, is_emoji_component};
+
 /// Default cap on the length of a segment, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 400;
 
@@ -155,7 +157,7 @@ pub fn segment_into(text: &str, rules: &SegmentRules, out: &mut Vec<Span>) {
 
 /// The character starting at byte `i` (a char boundary below `text.len()`).
 fn char_at(text: &str, i: usize) -> char {
-    text[i..].chars().next().unwrap_or('\0')
+    char_after(text, i).unwrap_or('\0')
 }
 
 fn skip_ws(text: &str, mut i: usize, end: usize) -> usize {
@@ -214,35 +216,6 @@ fn is_bullet_symbol(c: char) -> bool {
             | '–'
             | '—'
     )
-}
-
-/// Pictographic characters that start an emoji.
-fn is_emoji(c: char) -> bool {
-    matches!(
-        c as u32,
-        0x1F000..=0x1FAFF
-            | 0x2600..=0x27BF
-            | 0x2B05..=0x2B07
-            | 0x2B1B
-            | 0x2B1C
-            | 0x2B50
-            | 0x2B55
-            | 0x231A
-            | 0x231B
-            | 0x2328
-            | 0x23CF
-            | 0x23E9..=0x23F3
-            | 0x23F8..=0x23FA
-            | 0x3030
-            | 0x303D
-            | 0x3297
-            | 0x3299
-    )
-}
-
-/// Characters that continue an emoji: ZWJ, variation selectors, keycap, tags.
-fn is_emoji_component(c: char) -> bool {
-    matches!(c as u32, 0x200D | 0xFE0E | 0xFE0F | 0x20E3 | 0xE0020..=0xE007F)
 }
 
 /// End of the emoticon token starting at `i` (`:)`, `:-(`, `;)`, `:D`, `^^`, `<3` …),
@@ -797,7 +770,7 @@ fn capitalised_word_at(text: &str, p: usize, end: usize) -> bool {
 
 /// The character ending just before byte `i` (`i > 0`, a char boundary).
 fn char_at_before(text: &str, i: usize) -> char {
-    text[..i].chars().next_back().unwrap_or('\0')
+    char_before(text, i).unwrap_or('\0')
 }
 
 /// A piece of a line between two boundaries, trimmed.
@@ -960,6 +933,7 @@ fn scan_window(text: &str, s: usize, end: usize, max: usize) -> Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::SplitMix64;
 
     /// Segments with the given cap, checks every invariant, and returns the texts.
     fn segs_max(text: &str, max: usize) -> Vec<&str> {
@@ -1444,19 +1418,6 @@ mod tests {
         assert_eq!(out[2].char_start, 0);
     }
 
-    struct Lcg(u64);
-
-    impl Lcg {
-        fn next_usize(&mut self) -> usize {
-            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            (self.0 >> 33) as usize
-        }
-
-        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[self.next_usize() % items.len()]
-        }
-    }
-
     const FRAGMENTS: &[&str] = &[
         "accueil",
         "Accueil",
@@ -1540,18 +1501,18 @@ mod tests {
 
     #[test]
     fn property_random_texts() {
-        let mut rng = Lcg(0x5eed_1234);
+        let mut rng = SplitMix64(0x5eed_1234);
         let caps = [1, 2, 3, 7, 16, 40, 400];
         for _ in 0..600 {
-            let n = rng.next_usize() % 40;
+            let n = rng.below(40);
             let mut text = String::new();
             for _ in 0..n {
-                text.push_str(rng.pick(FRAGMENTS));
-                if !rng.next_usize().is_multiple_of(3) {
+                text.push_str(FRAGMENTS[rng.below(FRAGMENTS.len())]);
+                if rng.below(3) != 0 {
                     text.push(' ');
                 }
             }
-            let max = caps[rng.next_usize() % caps.len()];
+            let max = caps[rng.below(caps.len())];
             let spans = segment(&text, &SegmentRules { max_chars: max });
             check_spans(&text, &spans, max);
             if text.trim().is_empty() {
@@ -1563,11 +1524,11 @@ mod tests {
     #[test]
     fn property_random_characters() {
         let alphabet: Vec<char> = "aZé .!?…,;:\n\"«»()'😀\u{200D}\u{FE0F}-*•1€@/ \u{A0}".chars().collect();
-        let mut rng = Lcg(42);
+        let mut rng = SplitMix64(42);
         for _ in 0..400 {
-            let len = rng.next_usize() % 80;
-            let text: String = (0..len).map(|_| alphabet[rng.next_usize() % alphabet.len()]).collect();
-            let max = 1 + rng.next_usize() % 30;
+            let len = rng.below(80);
+            let text: String = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let max = 1 + rng.below(30);
             let spans = segment(&text, &SegmentRules { max_chars: max });
             check_spans(&text, &spans, max);
         }

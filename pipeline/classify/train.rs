@@ -1,7 +1,7 @@
 //! Trains the linear model from labelled segments, tunes each category's decision
 //! threshold on a dev split, and writes a model directory with its card.
 //!
-//! Training is sequential AdaGrad over a seeded shuffle (SplitMix64), so the same data,
+//! Training is sequential AdaGrad over a seeded shuffle ([`SplitMix64`]), so the same data,
 //! configuration and seed give byte-identical model files on any machine. The dev split
 //! is used for the thresholds and the card's metrics, never for the weights; because the
 //! thresholds are tuned on it, the dev metrics are slightly optimistic, and a model's
@@ -19,6 +19,7 @@ use super::linear::{DenseInput, LinearModel, ModelHeader};
 use super::metrics::{fmt3, irritant_scores, sentiment_scores, IrritantScores, LabelScores, SentimentScores};
 use super::Prediction;
 use crate::digest::sha256_file;
+use crate::rng::SplitMix64;
 use crate::taxonomy::{AspectLabel, IrritantSet, Sentiment};
 use crate::write::atomic::write_file_atomically;
 
@@ -179,22 +180,6 @@ pub fn cross_validate(
         sentiment_macro_f1_mean: sm,
         sentiment_macro_f1_std: ss,
     })
-}
-
-/// SplitMix64: a tiny, fixed PRNG so shuffles are identical everywhere.
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
 }
 
 /// Labelled segments with their texts prepared as a run prepares text.

@@ -38,8 +38,8 @@ use std::sync::LazyLock;
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use regex::{Captures, Regex};
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+
+use crate::normalise::fold::fold;
 
 /// What the built-in formats accept, for error messages.
 const EXPECTED: &str = "ISO 8601 (2026-01-07), dd/mm/yyyy, or a day, month name and year";
@@ -88,11 +88,6 @@ static NAMED_MONTH_FIRST: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("valid regex")
 });
-
-/// Lower case without accents: `Févr` → `fevr`.
-fn fold(word: &str) -> String {
-    word.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
-}
 
 /// The month a French or English name or abbreviation stands for.
 fn month_number(word: &str) -> Option<u32> {

@@ -1,8 +1,12 @@
 //! Normalisation: from the text as read to the text that is segmented, classified and
 //! written. Encodings are repaired ([`mojibake`]), the text is cleaned ([`text`]), and
 //! the language is detected ([`language`]). Segment offsets point into the normalised
-//! text, which is what `comments.parquet` stores.
+//! text, which is what `comments.parquet` stores. [`fold`] (accents and case) and
+//! [`chars`] (emoji classes, the characters around an offset) are shared with the stages
+//! after it.
 
+pub mod chars;
+pub mod fold;
 pub mod language;
 pub mod mojibake;
 pub mod text;

@@ -72,6 +72,8 @@
 //! lone Greek or Cyrillic letter before look-alike punctuation, is left damaged rather
 //! than risk breaking real text.
 
+use super::chars::{char_after, char_before, is_pictographic};
+
 /// Windows-1252 bytes 0x80–0x9F. The five undefined bytes (0x81 0x8D 0x8F 0x90 0x9D) map to
 /// the C1 control of the same value, as Latin-1 and browser decoders do.
 const CP1252_HIGH: [char; 32] = [
@@ -152,14 +154,6 @@ fn sequence_len(lead: u8) -> Option<usize> {
 /// Whether `c` stands for a UTF-8 lead byte (U+00C2 `Â` … U+00F4 `ô`).
 fn is_lead_char(c: char) -> bool {
     ('\u{C2}'..='\u{F4}').contains(&c)
-}
-
-/// Emoji-like characters, used to recognise a zero-width joiner inside an emoji sequence.
-fn is_pictographic(c: char) -> bool {
-    matches!(
-        u32::from(c),
-        0x2300..=0x23FF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x1F000..=0x1FAFF
-    )
 }
 
 /// Repairs mojibake in `text`.
@@ -405,7 +399,7 @@ fn decode_sequences(text: &str) -> Option<String> {
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut prev: Option<char> = None;
     let mut pos = 0;
-    while let Some(c) = text[pos..].chars().next() {
+    while let Some(c) = char_after(text, pos) {
         let after = pos + c.len_utf8();
         if is_lead_char(c) {
             // A lead character is Latin-1, so its byte is its code point.
@@ -415,7 +409,7 @@ fn decode_sequences(text: &str) -> Option<String> {
                 if confidence != Confidence::Reject {
                     let end = after + cont_len;
                     candidates.push(Candidate { start: pos, end, decoded, confidence });
-                    prev = text[..end].chars().next_back();
+                    prev = char_before(text, end);
                     pos = end;
                     continue;
                 }

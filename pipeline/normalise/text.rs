@@ -21,6 +21,7 @@
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
+use super::chars::is_pictographic;
 use super::mojibake::repair_mojibake;
 
 /// What normalisation changed, reported per comment so dashboards can filter repaired rows.
@@ -160,15 +161,6 @@ fn class(c: char) -> Class {
         c if c.is_control() => Class::Drop,
         _ => Class::Keep,
     }
-}
-
-/// Emoji-like characters (pictographs, dingbats, variation selector 16): what a zero-width
-/// joiner may stand between.
-fn is_pictographic(c: char) -> bool {
-    matches!(
-        u32::from(c),
-        0x2300..=0x23FF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x1F000..=0x1FAFF
-    )
 }
 
 /// A run of whitespace waiting for the next visible character, which decides whether it is
@@ -426,14 +418,10 @@ mod tests {
         let mut alphabet: Vec<char> =
             "aé ÃÂâ€™œ\u{9d}ð\u{9f}Ÿ…»’“”\u{fffd}?\n\r\t\u{a0}\u{200d}\u{200b}😀ÏÐ¿¸ï»ß\u{301}".chars().collect();
         alphabet.extend((0x80..=0xFF).filter_map(char::from_u32));
-        let mut seed: u64 = 0x5EED;
-        let mut next = move || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            usize::try_from(seed >> 33).unwrap_or(0)
-        };
+        let mut rng = crate::rng::SplitMix64(0x5EED);
         for _ in 0..20_000 {
-            let len = next() % 16;
-            let raw: String = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
+            let len = rng.below(16);
+            let raw: String = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
             let once = normalise(&raw);
             let twice = normalise(&once.text);
             assert_eq!(twice.text, once.text, "{raw:?}");

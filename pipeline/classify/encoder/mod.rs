@@ -37,6 +37,7 @@ use super::heads::HeadLayout;
 use super::linear::LinearModel;
 use super::{Classifier, Evidence, Prediction, SegmentInput, Term};
 use crate::digest::hex_sha256;
+use crate::normalise::chars::char_after;
 
 /// Segments encoded per call to the encoder, bounding the token states held at once.
 const CHUNK: usize = 1024;
@@ -288,7 +289,7 @@ fn per_word(
         .zip(shares)
         .map(|((a, b), c)| {
             let mut folded = fold(&text[a..b]);
-            let end = match text[b..].chars().next() {
+            let end = match char_after(text, b) {
                 Some(q @ ('\'' | '\u{2019}')) => {
                     folded.push('\'');
                     b + q.len_utf8()
