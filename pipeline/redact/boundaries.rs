@@ -5,15 +5,7 @@
 //! Unicode `\b` keeps the regex crate off its fast automata. The helpers take byte
 //! offsets that are character boundaries, as regex matches give them.
 
-/// The character that ends at byte `i`, if any.
-pub(super) fn char_before(text: &str, i: usize) -> Option<char> {
-    text[..i].chars().next_back()
-}
-
-/// The character that starts at byte `i`, if any.
-pub(super) fn char_after(text: &str, i: usize) -> Option<char> {
-    text[i..].chars().next()
-}
+pub(super) use crate::normalise::chars::{char_after, char_before};
 
 /// A letter, a digit or `_`: what `\w` matches.
 pub(super) fn is_word_char(c: char) -> bool {

@@ -670,13 +670,8 @@ mod tests {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         files.sort();
         let roles = RoleMap::default();
-        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::rng::SplitMix64(0x9E37_79B9_7F4A_7C15);
+        let mut next = move || rng.next_u64();
         for path in files {
             let original = std::fs::read(&path).unwrap();
             for round in 0..200 {

@@ -4,8 +4,7 @@
 
 use std::collections::HashMap;
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use crate::normalise::fold::fold_char;
 
 use super::speaker_words::speaker_words;
 use super::speakers::{fold_label, RoleMap};
@@ -15,15 +14,15 @@ use super::{Role, RoleSource, Turn};
 /// with a space on each side so that formulas match whole words.
 pub(super) fn fold_phrase(text: &str) -> String {
     let mut out = String::from(" ");
-    for c in text.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
-        } else if !out.ends_with(' ') {
-            out.push(' ');
-        }
+    for c in text.chars() {
+        // Lower-casing keeps a character alphanumeric or not (`normalise::fold`).
+        fold_char(c, |f| {
+            if f.is_alphanumeric() {
+                out.push(f);
+            } else if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        });
     }
     if !out.ends_with(' ') {
         out.push(' ');

@@ -5,8 +5,7 @@
 
 use std::collections::HashMap;
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use crate::normalise::fold::fold_char;
 
 use super::speaker_words::speaker_words;
 use super::Role;
@@ -114,14 +113,11 @@ fn starts_upper_or_digit(word: &str) -> bool {
 /// a speaker label.
 pub(super) fn fold_label(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        match c {
+    for c in s.chars() {
+        fold_char(c, |f| match f {
             '_' | '-' | '.' | '\'' | '\u{2019}' | '/' => out.push(' '),
-            _ => out.extend(c.to_lowercase()),
-        }
+            _ => out.push(f),
+        });
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
