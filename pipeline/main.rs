@@ -190,6 +190,10 @@ struct RunArgs {
     /// Reject transcript files larger than this once decompressed (a transcript is read whole).
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = irritant::run::parse_size)]
     max_transcript_bytes: u64,
+    /// Continue the run that was interrupted on this --out: batches it classified are read back from its
+    /// checkpoints (beside --out), the rest classified; the tables are those an uninterrupted run writes.
+    #[arg(long)]
+    resume: bool,
     /// Memory the run may use beyond its fixed costs: duplicate detection spills to disk past a quarter of it,
     /// and batches are cut to keep their text within a sixty-fourth (K, M, G, T as powers of 1024).
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_memory_limit)]
@@ -377,6 +381,7 @@ fn run_config(a: &RunArgs) -> Result<RunConfig> {
         run_id: a.run_id.clone(),
         max_reject_rate: a.max_reject_rate,
         stop: None,
+        resume: a.resume,
     })
 }
 

@@ -464,3 +464,62 @@ fn partitioned_runs_append_even_with_empty_tables_and_never_reuse_a_run_id() {
     assert!(err.contains("already holds a run \"second\""), "{err}");
     assert_eq!(snapshot(out), before);
 }
+
+#[test]
+fn a_resumed_run_reuses_the_killed_runs_batches_and_writes_the_same_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |out: &Path, extra: &[&str]| -> Vec<String> {
+        let mut a = sample_run(&out.display().to_string());
+        a.extend(
+            ["--transcripts", &sample("transcripts"), "--transcript-map", &sample("transcript_map.csv")]
+                .iter()
+                .chain(["--batch-size", "64"].iter())
+                .chain(extra)
+                .map(|s| s.to_string()),
+        );
+        a
+    };
+    let (full, resumed) = (dir.path().join("full"), dir.path().join("resumed"));
+    run_ok(&args(&with(&full, &["--run-id", "r1"])));
+    // Killed (abort, no clean-up) right after the checkpoint of its sixth batch.
+    let killed = Command::new(env!("CARGO_BIN_EXE_irritant"))
+        .args(args(&with(&resumed, &["--run-id", "r1"])))
+        .env("IRRITANT_FAIL_AT", "batch:5")
+        .output()
+        .unwrap();
+    assert!(killed.status.code().is_none(), "killed by a signal: {:?}", killed.status);
+    assert!(!resumed.exists(), "nothing committed");
+    let checkpoints = dir.path().join(".resumed.irritant-checkpoints");
+    let batches = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("batch-"));
+    assert_eq!(batches.count(), 6);
+
+    // Other settings cannot resume these batches.
+    let o = irritant(&args(&with(&resumed, &["--resume", "--max-segment-chars", "100"])));
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("other inputs or settings"));
+
+    // The same run resumes: its id, six batches read back, the same table bytes.
+    run_ok(&args(&with(&resumed, &["--resume"])));
+    let m = manifest(&resumed);
+    assert_eq!((m.run_id.as_str(), m.resumed_batches), ("r1", 6));
+    assert_eq!(manifest(&full).resumed_batches, 0);
+    let tables = |out: &Path| {
+        let mut s = snapshot(out);
+        s.retain(|name, _| !name.starts_with("_"));
+        s
+    };
+    let (a, b) = (tables(&full), tables(&resumed));
+    assert!(a.len() >= 7, "{:?}", a.keys());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(*bytes == b[name], "{name} differs from the uninterrupted run's");
+    }
+    assert!(!checkpoints.exists(), "a committed run removes its checkpoints");
+
+    // Nothing left to resume.
+    let o = irritant(&args(&with(&resumed, &["--resume"])));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to resume"), "{}", String::from_utf8_lossy(&o.stderr));
+}

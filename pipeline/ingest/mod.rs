@@ -583,6 +583,13 @@ pub fn truncate_raw(raw: &str) -> String {
 pub struct ColumnNames(HashMap<String, String>);
 
 impl ColumnNames {
+    /// The renamings, sorted: a stable description of them.
+    pub fn sorted(&self) -> Vec<(&str, &str)> {
+        let mut v: Vec<(&str, &str)> = self.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        v.sort_unstable();
+        v
+    }
+
     /// The tables whose columns can be renamed, and their fields.
     pub const TABLES: [(&'static str, &'static [&'static str]); 3] =
         [("comments", &comments::FIELDS), ("checklist", &checklist::FIELDS), ("visits", &visits::FIXED)];

@@ -18,10 +18,12 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+mod checkpoint;
 mod memory;
 mod plan;
 mod summary;
 
+pub use checkpoint::Checkpoints;
 pub use memory::{parse_size, MemoryBudget, DEFAULT_MEMORY_LIMIT, MIN_MEMORY_LIMIT};
 pub use plan::{plan, Plan};
 pub use summary::Summary;
@@ -108,6 +110,8 @@ pub struct RunConfig {
     pub max_reject_rate: f64,
     /// Set to a signal number (e.g. by a SIGINT handler) to stop the run between batches.
     pub stop: Option<Arc<AtomicUsize>>,
+    /// Continue the interrupted run whose checkpoints are beside `out`.
+    pub resume: bool,
 }
 
 impl Default for RunConfig {
@@ -143,6 +147,7 @@ impl Default for RunConfig {
             run_id: None,
             max_reject_rate: DEFAULT_MAX_REJECT_RATE,
             stop: None,
+            resume: false,
         }
     }
 }
@@ -192,6 +197,8 @@ pub struct TextPipeline<'a> {
     /// trained and scored ([`crate::normalise::clean_text`] with redaction), so its
     /// decisions do not depend on whether the run writes personal data.
     pub model_redactor: &'a Redactor,
+    /// Where each batch's predictions are kept for `--resume`, and read back from.
+    pub checkpoints: Option<&'a Checkpoints>,
 }
 
 impl TextPipeline<'_> {
@@ -319,7 +326,10 @@ impl TextPipeline<'_> {
                 }
             }
         }
-        let all = self.classifier.classify(&inputs)?;
+        let all = match self.checkpoints {
+            Some(c) => c.batch(inputs.len(), || self.classifier.classify(&inputs))?,
+            None => self.classifier.classify(&inputs)?,
+        };
         // A model that drops or adds predictions would shift every row after it.
         if all.len() != inputs.len() {
             bail!(
@@ -516,12 +526,20 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let t0 = Instant::now();
     let started = std::time::SystemTime::now();
     let started_at = humantime::format_rfc3339_seconds(started).to_string();
-    let run_id = match &cfg.run_id {
-        Some(id) => {
+    let resumed_id = if cfg.resume { checkpoint::interrupted_run_id(&cfg.out) } else { None };
+    let run_id = match (&cfg.run_id, resumed_id) {
+        (Some(id), Some(resumed)) if *id != resumed => {
+            return Err(UsageError(format!(
+                "--resume continues run {resumed:?}, not --run-id {id:?}; give the same id or none"
+            ))
+            .into())
+        }
+        (_, Some(resumed)) => resumed,
+        (Some(id), None) => {
             RunStamp::check_run_id(id).map_err(|e| UsageError(e.to_string()))?;
             id.clone()
         }
-        None => RunStamp::new_run_id(started),
+        (None, None) => RunStamp::new_run_id(started),
     };
     let mut timings = Timings::default();
     let threads =
@@ -562,12 +580,14 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let written_redactor = model_redactor.only(&cfg.redact_kinds);
     let redactor = cfg.redact.then_some(&written_redactor);
     let detector = LanguageDetector::default();
-    let texts = TextPipeline {
+    let checkpoints: Checkpoints;
+    let mut texts = TextPipeline {
         detector: &detector,
         classifier: classifier.as_ref(),
         rules: &cfg.segment_rules,
         redactor,
         model_redactor: &model_redactor,
+        checkpoints: None,
     };
     let mut redactions = RedactionCounts::default();
 
@@ -635,6 +655,22 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     for stale in &staging.removed_stale {
         eprintln!("irritant: cleaned up {}, left by an interrupted run", stale.display());
     }
+    let fingerprinted: Vec<&Path> = comment_files
+        .iter()
+        .map(|(p, _)| p.as_path())
+        .chain(transcript_files.iter().map(|(p, _)| p.as_path()))
+        .chain(cfg.transcript_map.as_deref())
+        .collect();
+    let fingerprint = checkpoint::fingerprint(cfg, classifier.sha256(), &fingerprinted)?;
+    let removed_checkpoints;
+    (checkpoints, removed_checkpoints) = Checkpoints::open(&cfg.out, &run_id, &fingerprint, cfg.resume)?;
+    if removed_checkpoints {
+        eprintln!(
+            "irritant: removed the checkpoints of an interrupted run from {} (--resume continues such a run)",
+            checkpoint::folder(&cfg.out).display()
+        );
+    }
+    texts.checkpoints = Some(&checkpoints);
     let sink = |name: &'static str| -> Result<TableSink> {
         let schema = table_schemas.iter().find(|(n, _)| *n == name).expect("a run table").1.clone();
         TableSink::create(staging.dir(), name, schema, &stamp, partitioning.clone())
@@ -961,6 +997,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
             spilled_checklist_key_runs: checklist.spilled_key_runs as u64,
             spilled_visit_runs,
         },
+        resumed_batches: checkpoints.reused(),
     };
     manifest.check()?;
     let t = Instant::now();
@@ -974,6 +1011,9 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let (mode, obsolete): (CommitMode, &[&str]) =
         if cfg.append { (CommitMode::Append, &[]) } else { (CommitMode::Replace, &OBSOLETE_OUTPUTS) };
     staging.commit(&names, obsolete, mode)?;
+    if let Err(e) = checkpoints.remove() {
+        eprintln!("irritant: warning: the run is committed, but its checkpoints are left: {e:#}");
+    }
     Ok(manifest)
 }
 
@@ -1046,6 +1086,7 @@ mod tests {
                 rules: &rules,
                 redactor: Some(&redactor),
                 model_redactor: &redactor,
+                checkpoints: None,
             };
             let mut processed: Vec<ProcessedComment> = batch.into_iter().map(|c| pipeline.comment(c).0).collect();
             pipeline.classify_comments(&mut processed).map(|_| processed)

@@ -207,6 +207,10 @@ pub struct Manifest {
     /// `--memory-limit`, and the files spilled to stay within it.
     #[serde(default)]
     pub memory: MemoryUse,
+    /// Batches whose predictions came from the checkpoints of an interrupted run
+    /// (`--resume`); 0 for a run that classified everything itself.
+    #[serde(default)]
+    pub resumed_batches: u64,
 }
 
 /// How a run kept within its memory budget.

@@ -40,6 +40,13 @@ impl Default for RoleMap {
 }
 
 impl RoleMap {
+    /// The labels and their roles, sorted: a stable description of the map.
+    pub fn sorted(&self) -> Vec<(&str, Role)> {
+        let mut v: Vec<(&str, Role)> = self.labels.iter().map(|(k, r)| (k.as_str(), *r)).collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
     /// The default table with `LABEL=ROLE` pairs (from `--speaker-role`) added or replacing
     /// defaults; ROLE is `shopper`, `staff` or `unknown` (`unknown` keeps a label such as a
     /// voice server out of the heuristic).
