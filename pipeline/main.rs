@@ -194,8 +194,8 @@ struct RunArgs {
     /// checkpoints (beside --out), the rest classified; the tables are those an uninterrupted run writes.
     #[arg(long)]
     resume: bool,
-    /// Memory the run may use beyond its fixed costs: duplicate detection spills to disk past a quarter of it,
-    /// and batches are cut to keep their text within a sixty-fourth (K, M, G, T as powers of 1024).
+    /// Peak memory the run aims to stay under: duplicate detection and per-visit tallies spill to disk past their
+    /// shares of it, and batches are cut to keep their text within a sixty-fourth (K, M, G, T: powers of 1024).
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_memory_limit)]
     memory_limit: u64,
     /// Cut sentences longer than this many characters.

@@ -186,12 +186,14 @@ impl VisitStore {
         let dir = self.dir.as_ref().expect("only a spilling store spills");
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the spill folder {}", dir.display()))?;
         let path = dir.join(format!("visits-{}.jsonl", self.runs.len()));
-        let mut entries: Vec<(Box<str>, VisitTally)> = std::mem::take(&mut self.memory).into_iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        for e in &entries {
-            serde_json::to_writer(&mut out, e)?;
+        // The keys are sorted apart (16 bytes each) rather than the entries, so a spill
+        // does not hold the table twice.
+        let mut memory = std::mem::take(&mut self.memory);
+        for key in sorted_keys(&memory) {
+            let entry = memory.remove_entry(&*key).expect("a key of the table");
+            serde_json::to_writer(&mut out, &entry)?;
             out.write_all(b"\n")?;
         }
         out.flush().with_context(|| format!("cannot write {}", path.display()))?;
@@ -202,9 +204,9 @@ impl VisitStore {
 
     /// Every visit with its tally, in visit id order, the runs and the table merged.
     pub fn into_sorted(mut self) -> Result<SortedVisits> {
-        let mut memory: Vec<(Box<str>, VisitTally)> = std::mem::take(&mut self.memory).into_iter().collect();
-        memory.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut sources: Vec<Source> = vec![Source::Memory(memory.into_iter())];
+        let memory = std::mem::take(&mut self.memory);
+        let keys = sorted_keys(&memory).into_iter();
+        let mut sources: Vec<Source> = vec![Source::Memory { table: memory, keys }];
         for path in std::mem::take(&mut self.runs) {
             let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
             sources.push(Source::Run { reader: BufReader::with_capacity(1 << 16, file), path, line: String::new() });
@@ -217,15 +219,24 @@ impl VisitStore {
     }
 }
 
+/// The table's keys in order, copied: entries are then taken out one by one.
+fn sorted_keys(table: &HashMap<Box<str>, VisitTally>) -> Vec<Box<str>> {
+    let mut keys: Vec<Box<str>> = table.keys().cloned().collect();
+    keys.sort_unstable();
+    keys
+}
+
 enum Source {
-    Memory(std::vec::IntoIter<(Box<str>, VisitTally)>),
+    Memory { table: HashMap<Box<str>, VisitTally>, keys: std::vec::IntoIter<Box<str>> },
     Run { reader: BufReader<File>, path: PathBuf, line: String },
 }
 
 impl Source {
     fn next(&mut self) -> Result<Option<(Box<str>, VisitTally)>> {
         match self {
-            Source::Memory(it) => Ok(it.next()),
+            Source::Memory { table, keys } => {
+                Ok(keys.next().map(|k| table.remove_entry(&k).expect("a key of the table")))
+            }
             Source::Run { reader, path, line } => {
                 line.clear();
                 if reader.read_line(line).with_context(|| format!("cannot read {}", path.display()))? == 0 {

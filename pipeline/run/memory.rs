@@ -19,19 +19,20 @@ pub struct MemoryBudget {
 }
 
 impl MemoryBudget {
-    /// Bytes the table of comment ids may take before it spills: a quarter.
+    /// Bytes the table of comment ids may take before it spills: three sixteenths.
     pub fn comment_ids(self) -> usize {
-        (self.total / 4) as usize
+        (self.total / 16 * 3) as usize
     }
 
-    /// Bytes the per-visit tallies may take before they spill: a quarter.
+    /// Bytes the per-visit tallies may take before they spill: three sixteenths.
     pub fn visits(self) -> usize {
-        (self.total / 4) as usize
+        (self.total / 16 * 3) as usize
     }
 
-    /// Bytes the table of checklist answers (visit, criterion) may take: a sixteenth.
+    /// Bytes the table of checklist answers (visit, criterion) may take: a
+    /// thirty-second.
     pub fn checklist_keys(self) -> usize {
-        (self.total / 16) as usize
+        (self.total / 32) as usize
     }
 
     /// Bytes of comment text a batch may hold before it is closed, whatever
@@ -85,6 +86,8 @@ mod tests {
     fn shares_add_up_to_less_than_the_whole() {
         let b = MemoryBudget { total: DEFAULT_MEMORY_LIMIT };
         let shares = b.comment_ids() + b.visits() + b.checklist_keys() + 2 * b.batch_text_bytes();
-        assert!((shares as u64) < b.total * 2 / 3, "{shares}");
+        // The rest is for the fixed costs: the model, the writers' row groups, the
+        // allocator's slack (measured: about 250 MiB at 1M comments).
+        assert!((shares as u64) < b.total / 2, "{shares}");
     }
 }
