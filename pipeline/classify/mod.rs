@@ -24,7 +24,7 @@ use crate::taxonomy::{AspectLabel, Irritant, IrritantSet, Sentiment};
 
 /// One term that pushed a label up: a word, a pair of words or an entity name of the
 /// segment, as the segment writes it, and its contribution to the label's logit.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     pub irritant: Irritant,
     /// The irritant aspect the term supports, for models that predict aspects.
@@ -71,14 +71,14 @@ impl Evidence {
 }
 
 /// An aspect a classifier found in a segment, with its head's probability.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AspectScore {
     pub label: AspectLabel,
     pub probability: f32,
 }
 
 /// What a classifier says about one segment.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
     /// Probability of each category, in [`Irritant::ALL`] order.
     pub irritant_probs: Vec<f32>,
