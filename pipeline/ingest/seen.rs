@@ -11,9 +11,9 @@
 //! single block of 3 KiB. This is the design of the sorted runs of a log-structured
 //! merge tree, without the merging: a run is written once and only read.
 //!
-//! Memory is therefore at most the budget plus 1.4 bytes per key spilled (filter and
-//! index). Two different keys share a fingerprint with probability about n²/2¹²⁹: below
-//! 10⁻²¹ at a billion keys. Such a pair would be reported as a duplicate, naming the
+//! Memory is therefore the budget (and, while a run is written, a sorted copy of the
+//! table's entries) plus 1.4 bytes per key spilled (filter and index). Two different keys share a fingerprint with probability about n²/2¹²⁹: about
+//! 1.5·10⁻²¹ at a billion keys. Such a pair would be reported as a duplicate, naming the
 //! first key's file and row, so even that case is visible in the rejects, never silent.
 
 use std::collections::HashMap;
