@@ -234,6 +234,21 @@ impl AnswerCheck<'_> {
 /// Opens the checklist to check its required columns, before a run spends its time on
 /// the text: the checklist itself is read last, once the visits' text is known.
 pub fn check_header(path: &Path, format: Format, layout: Layout, names: &ColumnNames) -> Result<(), InputError> {
+    open(path, format, layout, names).map(drop)
+}
+
+/// A checklist opened with the columns its layout needs.
+enum Opened {
+    Long(RowReader),
+    /// `id_pos` is the position of the `visit_id` column; every other one is a criterion.
+    Wide {
+        reader: RowReader,
+        id_pos: usize,
+        max_score: f64,
+    },
+}
+
+fn open(path: &Path, format: Format, layout: Layout, names: &ColumnNames) -> Result<Opened, InputError> {
     let n = |f: &str| names.get("checklist", f).to_string();
     match layout {
         Layout::Long => {
@@ -241,18 +256,17 @@ pub fn check_header(path: &Path, format: Format, layout: Layout, names: &ColumnN
                 wanted: FIELDS.iter().map(|f| n(f)).collect(),
                 required: FIELDS[..3].iter().map(|f| n(f)).collect(),
             };
-            RowReader::open(path, format, &columns).map(drop)
+            Ok(Opened::Long(RowReader::open(path, format, &columns)?))
         }
-        Layout::Wide { .. } => {
+        Layout::Wide { max_score } => {
             let reader = RowReader::open(path, format, &Columns::All)?;
             let id_col = n("visit_id");
-            if reader.names().contains(&id_col) {
-                Ok(())
-            } else {
-                Err(InputError::new(
+            match reader.names().iter().position(|h| *h == id_col) {
+                Some(id_pos) => Ok(Opened::Wide { reader, id_pos, max_score }),
+                None => Err(InputError::new(
                     Location::file(path),
                     format!("missing required column {id_col:?} (columns found: {})", reader.names().join(", ")),
-                ))
+                )),
             }
         }
     }
@@ -269,7 +283,6 @@ pub fn read(
     seen: SeenKeys,
     mut on_record: impl FnMut(ChecklistRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<Checklist> {
-    let n = |f: &str| names.get("checklist", f).to_string();
     let mut check = AnswerCheck { criteria, seen };
     let mut out = Checklist::default();
     let on_record: &mut dyn FnMut(ChecklistRecord) -> anyhow::Result<()> = &mut on_record;
@@ -289,13 +302,8 @@ pub fn read(
             reason,
         )))
     };
-    match layout {
-        Layout::Long => {
-            let columns = Columns::Named {
-                wanted: FIELDS.iter().map(|f| n(f)).collect(),
-                required: FIELDS[..3].iter().map(|f| n(f)).collect(),
-            };
-            let mut reader = RowReader::open(path, format, &columns)?;
+    match open(path, format, layout, names)? {
+        Opened::Long(mut reader) => {
             while let Some(item) = reader.next_item()? {
                 out.records += 1;
                 let rec = match item {
@@ -342,17 +350,8 @@ pub fn read(
                 }
             }
         }
-        Layout::Wide { max_score } => {
-            let mut reader = RowReader::open(path, format, &Columns::All)?;
+        Opened::Wide { mut reader, id_pos, max_score } => {
             let header = reader.names().to_vec();
-            let id_col = n("visit_id");
-            let Some(id_pos) = header.iter().position(|h| *h == id_col) else {
-                return Err(InputError::new(
-                    Location::file(path),
-                    format!("missing required column {id_col:?} (columns found: {})", header.join(", ")),
-                )
-                .into());
-            };
             let criteria_cols: Vec<usize> = (0..header.len()).filter(|&i| i != id_pos).collect();
             while let Some(item) = reader.next_item()? {
                 let rec = match item {

@@ -211,7 +211,7 @@ impl VisitStore {
             let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
             sources.push(Source::Run { reader: BufReader::with_capacity(1 << 16, file), path, line: String::new() });
         }
-        let mut merged = SortedVisits { heads: BinaryHeap::new(), pending: Vec::new(), sources };
+        let mut merged = SortedVisits { heads: BinaryHeap::new(), pending: vec![None; sources.len()], sources };
         for i in 0..merged.sources.len() {
             merged.advance(i)?;
         }
@@ -263,9 +263,6 @@ pub struct SortedVisits {
 
 impl SortedVisits {
     fn advance(&mut self, i: usize) -> Result<()> {
-        if self.pending.len() <= i {
-            self.pending.resize(i + 1, None);
-        }
         if let Some((key, tally)) = self.sources[i].next()? {
             self.pending[i] = Some(tally);
             self.heads.push(Reverse((key, i)));

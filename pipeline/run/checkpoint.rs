@@ -14,18 +14,17 @@
 //! another fingerprint is refused, and a run without `--resume` removes the folder. A
 //! committed run removes its checkpoints.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use sha2::Digest;
-
 use super::RunConfig;
 use crate::classify::Prediction;
+use crate::digest::hex_sha256;
 use crate::error::UsageError;
+use crate::write::atomic::{beside_output, write_file_atomically};
 
 /// The file naming a checkpoint folder's run and fingerprint.
 const RUN_FILE: &str = "run.json";
@@ -71,18 +70,17 @@ pub fn fingerprint(cfg: &RunConfig, model_sha256: &str, inputs: &[&Path]) -> Res
         cfg.date_format,
         cfg.transcript_map,
     );
-    Ok(format!("{:x}", sha2::Sha256::digest(description.as_bytes())))
+    Ok(hex_sha256(description.as_bytes()))
 }
 
 /// The checkpoint folder of an output folder.
-pub fn folder(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    out.with_file_name(format!(".{name}.irritant-checkpoints"))
+pub fn folder(out: &Path) -> Result<PathBuf> {
+    beside_output(out, "checkpoints")
 }
 
 /// The run id a `--resume` continues: the interrupted run's, when it left checkpoints.
 pub fn interrupted_run_id(out: &Path) -> Option<String> {
-    let bytes = std::fs::read(folder(out).join(RUN_FILE)).ok()?;
+    let bytes = std::fs::read(folder(out).ok()?.join(RUN_FILE)).ok()?;
     serde_json::from_slice::<RunRecord>(&bytes).ok().map(|r| r.run_id)
 }
 
@@ -91,7 +89,7 @@ impl Checkpoints {
     /// folder with `resume` (the fingerprint must match), otherwise starts it afresh;
     /// returns whether an interrupted run's checkpoints were removed.
     pub fn open(out: &Path, run_id: &str, fingerprint: &str, resume: bool) -> Result<(Self, bool)> {
-        let dir = folder(out);
+        let dir = folder(out)?;
         let mut removed = false;
         if dir.exists() {
             let record: Option<RunRecord> =
@@ -121,7 +119,7 @@ impl Checkpoints {
         if !dir.exists() {
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
             let record = RunRecord { run_id: run_id.to_string(), fingerprint: fingerprint.to_string() };
-            write_atomically(&dir.join(RUN_FILE), &serde_json::to_vec_pretty(&record)?)?;
+            write_file_atomically(&dir.join(RUN_FILE), &serde_json::to_vec_pretty(&record)?)?;
         }
         let fail_after =
             std::env::var("IRRITANT_FAIL_AT").ok().and_then(|v| v.strip_prefix("batch:").and_then(|n| n.parse().ok()));
@@ -151,7 +149,7 @@ impl Checkpoints {
             return Ok(predictions);
         }
         let predictions = classify()?;
-        write_atomically(&path, &zstd::bulk::compress(&codec::encode(&predictions), 1)?)?;
+        write_file_atomically(&path, &zstd::bulk::compress(&codec::encode(&predictions), 1)?)?;
         if self.fail_after == Some(number) {
             // As a kill would: no clean-up, no commit.
             std::process::abort();
@@ -172,21 +170,8 @@ impl Checkpoints {
 
 /// A batch's checkpoint, `None` when absent or unreadable (a write cut short is redone).
 fn read_batch(path: &Path) -> Option<Vec<Prediction>> {
-    let mut compressed = Vec::new();
-    std::fs::File::open(path).ok()?.read_to_end(&mut compressed).ok()?;
-    let mut bytes = Vec::new();
-    zstd::stream::read::Decoder::new(&compressed[..]).ok()?.read_to_end(&mut bytes).ok()?;
+    let bytes = zstd::stream::decode_all(std::fs::File::open(path).ok()?).ok()?;
     codec::decode(&bytes)
-}
-
-/// Writes `bytes` to a temporary name and renames it, so a file either is whole or is
-/// not there.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    f.write_all(bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.sync_all().with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The predictions of a batch as bytes: what the classifier said, exactly (probabilities

@@ -580,15 +580,6 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let written_redactor = model_redactor.only(&cfg.redact_kinds);
     let redactor = cfg.redact.then_some(&written_redactor);
     let detector = LanguageDetector::default();
-    let checkpoints: Checkpoints;
-    let mut texts = TextPipeline {
-        detector: &detector,
-        classifier: classifier.as_ref(),
-        rules: &cfg.segment_rules,
-        redactor,
-        model_redactor: &model_redactor,
-        checkpoints: None,
-    };
     let mut redactions = RedactionCounts::default();
 
     // Visits and checklist are small next to the comments: read them whole, first, so
@@ -662,15 +653,21 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         .chain(cfg.transcript_map.as_deref())
         .collect();
     let fingerprint = checkpoint::fingerprint(cfg, classifier.sha256(), &fingerprinted)?;
-    let removed_checkpoints;
-    (checkpoints, removed_checkpoints) = Checkpoints::open(&cfg.out, &run_id, &fingerprint, cfg.resume)?;
+    let (checkpoints, removed_checkpoints) = Checkpoints::open(&cfg.out, &run_id, &fingerprint, cfg.resume)?;
     if removed_checkpoints {
         eprintln!(
             "irritant: removed the checkpoints of an interrupted run from {} (--resume continues such a run)",
-            checkpoint::folder(&cfg.out).display()
+            checkpoint::folder(&cfg.out)?.display()
         );
     }
-    texts.checkpoints = Some(&checkpoints);
+    let texts = TextPipeline {
+        detector: &detector,
+        classifier: classifier.as_ref(),
+        rules: &cfg.segment_rules,
+        redactor,
+        model_redactor: &model_redactor,
+        checkpoints: Some(&checkpoints),
+    };
     let sink = |name: &'static str| -> Result<TableSink> {
         let schema = table_schemas.iter().find(|(n, _)| *n == name).expect("a run table").1.clone();
         TableSink::create(staging.dir(), name, schema, &stamp, partitioning.clone())
@@ -702,7 +699,6 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let write_comments = |rx: std::sync::mpsc::Receiver<Vec<ProcessedComment>>| -> Result<_> {
         let (mut segments_sink, mut comments_sink, mut aspects_sink) = (segments_sink, comments_sink, aspects_sink);
         let mut store = store;
-        let mut per_category = [0u64; 4];
         let mut spans = 0u64;
         for processed in rx {
             spans += processed.iter().map(|p| p.spans.len() as u64).sum::<u64>();
@@ -710,59 +706,54 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
             aspects_sink.write(&tables::comment_aspects(&processed, stamp_ref)?)?;
             comments_sink.write(&tables::comments(&processed, &source_names, stamp_ref)?)?;
             for p in &processed {
-                let tally = TextTally::of_comment(&p.predictions);
-                for (total, n) in per_category.iter_mut().zip(tally.per_category) {
-                    *total += u64::from(n);
-                }
-                store.add_comment(&p.comment.visit_id, &tally)?;
+                store.add_comment(&p.comment.visit_id, &TextTally::of_comment(&p.predictions))?;
             }
         }
-        Ok((segments_sink, comments_sink, aspects_sink, store, per_category, spans))
+        Ok((segments_sink, comments_sink, aspects_sink, store, spans))
     };
-    let (segments_sink, comments_sink, mut aspects_sink, mut store, mut per_category, comment_spans) =
-        std::thread::scope(|scope| {
-            let writer = scope.spawn(move || write_comments(rx));
-            let read = (|| -> Result<()> {
-                loop {
-                    check_stop(cfg)?;
-                    let mut batch = Vec::with_capacity(batch_size);
-                    let mut batch_rejects = Vec::new();
-                    let mut text_bytes = 0;
-                    while batch.len() < batch_size && text_bytes < batch_text_bytes {
-                        match stream.next_record()? {
-                            None => break,
-                            Some(CommentRecord::Comment(c)) => {
-                                text_bytes += c.text.len();
-                                batch.push(c)
-                            }
-                            Some(CommentRecord::Rejected(r)) => batch_rejects.push(r),
+    let (segments_sink, comments_sink, mut aspects_sink, mut store, comment_spans) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || write_comments(rx));
+        let read = (|| -> Result<()> {
+            loop {
+                check_stop(cfg)?;
+                let mut batch = Vec::with_capacity(batch_size);
+                let mut batch_rejects = Vec::new();
+                let mut text_bytes = 0;
+                while batch.len() < batch_size && text_bytes < batch_text_bytes {
+                    match stream.next_record()? {
+                        None => break,
+                        Some(CommentRecord::Comment(c)) => {
+                            text_bytes += c.text.len();
+                            batch.push(c)
                         }
+                        Some(CommentRecord::Rejected(r)) => batch_rejects.push(r),
                     }
-                    let n_rejected = batch_rejects.len() as u64;
-                    comment_acc.rejected += n_rejected;
-                    rejects.write(batch_rejects)?;
-                    if batch.is_empty() {
-                        if n_rejected == 0 {
-                            return Ok(());
-                        }
-                        continue;
-                    }
-                    let mut processed = prepare_batch(&pool, batch, |c| texts.comment(c), &mut redactions);
-                    pool.install(|| texts.classify_comments(&mut processed))?;
-                    comment_acc.accepted += processed.len() as u64;
-                    let n = processed.len() as u64;
-                    if tx.send(processed).is_err() {
-                        // The writer stopped on an error, which its result reports.
+                }
+                let n_rejected = batch_rejects.len() as u64;
+                comment_acc.rejected += n_rejected;
+                rejects.write(batch_rejects)?;
+                if batch.is_empty() {
+                    if n_rejected == 0 {
                         return Ok(());
                     }
-                    pb.inc(n + n_rejected);
+                    continue;
                 }
-            })();
-            drop(tx);
-            let written = writer.join().map_err(|_| anyhow::anyhow!("internal error: the comment writer panicked"))?;
-            read?;
-            written
-        })?;
+                let mut processed = prepare_batch(&pool, batch, |c| texts.comment(c), &mut redactions);
+                pool.install(|| texts.classify_comments(&mut processed))?;
+                comment_acc.accepted += processed.len() as u64;
+                let n = processed.len() as u64;
+                if tx.send(processed).is_err() {
+                    // The writer stopped on an error, which its result reports.
+                    return Ok(());
+                }
+                pb.inc(n + n_rejected);
+            }
+        })();
+        drop(tx);
+        let written = writer.join().map_err(|_| anyhow::anyhow!("internal error: the comment writer panicked"))?;
+        read?;
+        written
+    })?;
     let segments_table = segments_sink.finish(staging.dir())?;
     // Counted apart from the table: the segmenter's spans against the rows written.
     if segments_table.rows != comment_spans {
@@ -787,25 +778,18 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let mut transcript_acc = Accounting::default();
     let mut transcript_records = Vec::with_capacity(transcript_files.len());
     let mut pending: Vec<Transcript> = Vec::new();
-    let mut flush = |pending: &mut Vec<Transcript>,
-                     redactions: &mut RedactionCounts,
-                     store: &mut VisitStore,
-                     per_category: &mut [u64; 4]|
-     -> Result<u64> {
-        let batch = std::mem::take(pending);
-        let mut processed = prepare_batch(&pool, batch, |t| texts.transcript(t), redactions);
-        pool.install(|| texts.classify_transcripts(&mut processed))?;
-        for p in &processed {
-            let tally = TranscriptTally::of_transcript(p);
-            for (total, n) in per_category.iter_mut().zip(tally.sentences.per_category) {
-                *total += u64::from(n);
+    let mut flush =
+        |pending: &mut Vec<Transcript>, redactions: &mut RedactionCounts, store: &mut VisitStore| -> Result<u64> {
+            let batch = std::mem::take(pending);
+            let mut processed = prepare_batch(&pool, batch, |t| texts.transcript(t), redactions);
+            pool.install(|| texts.classify_transcripts(&mut processed))?;
+            for p in &processed {
+                store.add_transcript(&p.transcript.visit_id, &TranscriptTally::of_transcript(p))?;
             }
-            store.add_transcript(&p.transcript.visit_id, &tally)?;
-        }
-        turns_sink.write(&tables::turns(&processed, &stamp)?)?;
-        aspects_sink.write(&tables::transcript_aspects(&processed, &stamp)?)?;
-        Ok(processed.len() as u64)
-    };
+            turns_sink.write(&tables::turns(&processed, &stamp)?)?;
+            aspects_sink.write(&tables::transcript_aspects(&processed, &stamp)?)?;
+            Ok(processed.len() as u64)
+        };
     for (path, format) in &transcript_files {
         check_stop(cfg)?;
         let records = transcripts::read_file(path, *format, &visit_map, &cfg.roles, &limits)?;
@@ -827,11 +811,11 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         transcript_acc.rejected += file_rejects.len() as u64;
         rejects.write(file_rejects)?;
         if pending.iter().map(|t| t.turns.len()).sum::<usize>() >= batch_size {
-            transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut store, &mut per_category)?;
+            transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut store)?;
         }
     }
     if !pending.is_empty() {
-        transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut store, &mut per_category)?;
+        transcript_acc.accepted += flush(&mut pending, &mut redactions, &mut store)?;
     }
     pb.finish_and_clear();
     let turns_table = turns_sink.finish(staging.dir())?;
@@ -840,8 +824,8 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     timings.process_transcripts_ms = t.elapsed().as_millis() as u64;
     check_stop(cfg)?;
 
-    // The checklist, read last: each answer is folded into its visit's tally as it is
-    // read, against the visit's text, and written in chunks.
+    // The checklist, read last (its header was checked first): each answer goes to its
+    // visit's tally and to the table, written in chunks.
     let t = Instant::now();
     let mut checklist_sink = sink("checklist")?;
     let checklist = match &cfg.checklist {
@@ -881,7 +865,6 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
         }
         None => checklist::Checklist::default(),
     };
-    let checklist_rejected = checklist.rejected;
     let checklist_table = checklist_sink.finish(staging.dir())?;
     timings.read_checklist_ms += t.elapsed().as_millis() as u64;
 
@@ -889,7 +872,14 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let t = Instant::now();
     let mut visits_sink = sink("visits")?;
     let spilled_visit_runs = store.spilled_runs() as u64;
+    // Every sentence is in one visit row: the rows give the sentences per category.
+    let mut per_category = [0u64; 4];
     join_visits(&visits, store, VISIT_CHUNK, |rows| {
+        for row in &rows {
+            for (total, n) in per_category.iter_mut().zip(row.text.per_category) {
+                *total += u64::from(n);
+            }
+        }
         visits_sink.write(&tables::visits(&rows, &visits.extra_columns, &stamp)?)
     })?;
     let visits_table = visits_sink.finish(staging.dir())?;
@@ -923,7 +913,7 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     let accounting = RunAccounting {
         comments: comment_acc,
         transcripts: transcript_acc,
-        checklist: Accounting { read: checklist.records, accepted: checklist.accepted, rejected: checklist_rejected },
+        checklist: Accounting { read: checklist.records, accepted: checklist.accepted, rejected: checklist.rejected },
         visits: Accounting {
             read: visits.records,
             accepted: visits.by_id.len() as u64,
@@ -1017,7 +1007,8 @@ pub fn run(cfg: &RunConfig) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// The staging folder's subfolder for the spill files of duplicate detection.
+/// The staging folder's subfolder for the spill files of duplicate detection and of
+/// the visit tallies.
 const SPILL_DIR: &str = "_spill";
 
 /// Rows of the checklist table built and written at a time.

@@ -82,9 +82,20 @@ pub struct Staging {
     pub removed_stale: Vec<PathBuf>,
 }
 
+/// The hidden path `P/.OUT.irritant-WHAT` that irritant keeps beside the output `P/OUT`
+/// (`lock`, `checkpoints`), found as the commit finds `OUT`: through a symbolic link.
+pub fn beside_output(out: &Path, what: &str) -> Result<PathBuf> {
+    let (_, parent, name) = locate(out)?;
+    Ok(beside(&parent, &name.to_string_lossy(), what))
+}
+
+fn beside(parent: &Path, name: &str, what: &str) -> PathBuf {
+    parent.join(format!(".{name}.irritant-{what}"))
+}
+
 /// Takes the output's lock, or says which run holds it.
 fn lock_output(parent: &Path, name: &str) -> Result<std::fs::File> {
-    let path = parent.join(format!(".{name}.irritant-lock"));
+    let path = beside(parent, name, "lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
